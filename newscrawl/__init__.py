@@ -1,0 +1,1 @@
+"""newscrawl: a Scrapy crawler for the Ippen Digital news network."""

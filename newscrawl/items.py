@@ -1,0 +1,61 @@
+"""The one item that flows spider → pipelines → database.
+
+The spider fills the *fetch* fields; the extract pipeline fills the *article*
+fields from ``html`` and then drops ``html`` (it is large, and nothing after
+extraction needs it). The store receives ``ItemAdapter(item).asdict()``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+@dataclass
+class ArticleItem:
+    # --- fetch fields, set by the spider -------------------------------------------
+    url: str
+    """Canonical URL of the story: the page's ``rel=canonical`` when it names a
+    portal of the registry, else the fetched URL; always in canonical form."""
+    site: str
+    """Registry domain (e.g. ``"fr.de"``) of ``url``."""
+    fetched_url: str
+    """Canonical form of the URL the page was actually served under (after redirects)."""
+    fetched_site: str
+    """Registry domain of ``fetched_url``; differs from ``site`` for a syndicated copy."""
+    article_id: str | None
+    """The network's online id, from the URL grammar (the extractor confirms it)."""
+    fetched_at: datetime
+    """When the response arrived, timezone-aware UTC."""
+    html: str | None = None
+    """Decoded page; dropped by the extract pipeline."""
+    external_canonical: str | None = None
+    """A ``rel=canonical`` that points outside the registry (recorded, not followed)."""
+    http_etag: str | None = None
+    http_last_modified: str | None = None
+
+    # --- article fields, set by the extract pipeline --------------------------------
+    title: str | None = None
+    seo_title: str | None = None
+    kicker: str | None = None
+    lead: str | None = None
+    text: str | None = None
+    description: str | None = None
+    authors: list[str] = field(default_factory=list)
+    author_urls: list[str] = field(default_factory=list)
+    published_at: datetime | None = None
+    modified_at: datetime | None = None
+    language: str | None = None
+    section: list[str] = field(default_factory=list)
+    keywords: list[str] = field(default_factory=list)
+    entities: list[dict[str, Any]] = field(default_factory=list)
+    image_url: str | None = None
+    image_caption: str | None = None
+    image_credit: str | None = None
+    publisher: str | None = None
+    word_count: int | None = None
+    paywall: bool | None = None
+    cms_client_id: str | None = None
+    links: list[dict[str, str]] = field(default_factory=list)
+    """Body links to other network articles: ``{"url": canonical, "site": domain}``."""
