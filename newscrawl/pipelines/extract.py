@@ -1,0 +1,125 @@
+"""Extraction off the reactor: a pool of worker processes turns HTML into article fields.
+
+Extraction is the CPU-heavy part of a crawl (several ms a page). Run on the
+Twisted reactor thread it would stall every download, and a thread would hold
+the GIL, so it runs in worker processes, one per core by default, and the
+pipeline awaits the result.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+import os
+import signal
+from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any
+
+from itemadapter import ItemAdapter
+from scrapy.crawler import Crawler
+from scrapy.exceptions import DropItem
+from scrapy.statscollectors import StatsCollector
+
+from newscrawl.extract import ExtractionError, extract_article
+from newscrawl.network import DEFAULT_SITES_PATH, Network
+from newscrawl.urls import article_id
+
+logger = logging.getLogger(__name__)
+
+# Fields of ArticleItem the extractor fills; everything else in its result is for this module.
+ARTICLE_FIELDS = (
+    "title", "seo_title", "kicker", "lead", "text", "description", "authors", "author_urls",
+    "published_at", "modified_at", "language", "section", "keywords", "entities", "image_url",
+    "image_caption", "image_credit", "publisher", "word_count", "paywall", "cms_client_id",
+)  # fmt: skip
+
+
+def extract_in_worker(html: str, url: str) -> tuple[bool, Any]:
+    """(True, fields) or (False, reason): an exception class of our own might not unpickle."""
+    try:
+        return True, extract_article(html, url)
+    except ExtractionError as exc:
+        return False, exc.reason
+
+
+def _ignore_sigint() -> None:
+    # Ctrl-C goes to the whole process group; the crawl process shuts the pool
+    # down in order, so the workers must not die with a traceback of their own.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+class ExtractPipeline:
+    """Fills an item's article fields from its ``html``; drops pages with nothing to extract."""
+
+    def __init__(self, workers: int, network: Network, stats: StatsCollector) -> None:
+        self.workers = workers
+        self.network = network
+        self.stats = stats
+        self._pool: Executor | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ExtractPipeline:
+        settings = crawler.settings
+        workers = settings.getint("NEWSCRAWL_EXTRACT_WORKERS", 0) or (os.cpu_count() or 1)
+        network = Network.load(settings.get("NEWSCRAWL_SITES") or DEFAULT_SITES_PATH)
+        return cls(workers, network, crawler.stats)
+
+    def open_spider(self, spider: Any = None) -> None:
+        self._pool = self._new_pool()
+
+    def close_spider(self, spider: Any = None) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def _new_pool(self) -> Executor:
+        # forkserver: forking the crawl process itself would copy a running reactor.
+        context = multiprocessing.get_context("forkserver")
+        return ProcessPoolExecutor(self.workers, mp_context=context, initializer=_ignore_sigint)
+
+    async def process_item(self, item: Any, spider: Any = None) -> Any:
+        adapter = ItemAdapter(item)
+        html, url = adapter.get("html") or "", adapter["fetched_url"]
+        adapter["html"] = None
+        ok, result = await self._run(html, url)
+        if not ok:
+            raise self._dropped(url, result)
+        self.stats.inc_value("newscrawl/extract/ok")
+        for field in ARTICLE_FIELDS:
+            adapter[field] = result.get(field)
+        adapter["article_id"] = adapter.get("article_id") or result.get("article_id")
+        adapter["links"] = self._network_links(result.get("body_links") or [], adapter["url"])
+        return item
+
+    async def _run(self, html: str, url: str) -> tuple[bool, Any]:
+        """Extract in the pool; a crashed worker costs the item one retry on a fresh pool."""
+        for attempt in (1, 2):
+            pool = self._pool
+            assert pool is not None, "the pipeline was not opened"
+            try:
+                return await asyncio.wrap_future(pool.submit(extract_in_worker, html, url))
+            except BrokenProcessPool:
+                self.stats.inc_value("newscrawl/extract/worker_crashed")
+                if self._pool is pool:  # the first item to notice replaces the pool
+                    logger.warning("An extraction worker died; starting a new pool")
+                    self._pool = self._new_pool()
+                    pool.shutdown(wait=False, cancel_futures=True)
+                if attempt == 2:
+                    return False, "worker_crashed"
+        raise AssertionError("unreachable")
+
+    def _dropped(self, url: str, reason: str) -> DropItem:
+        self.stats.inc_value("newscrawl/extract/failed")
+        self.stats.inc_value(f"newscrawl/extract/failed/{reason}")
+        return DropItem(f"nothing to extract ({reason}): {url}", log_level="WARNING")
+
+    def _network_links(self, hrefs: list[str], own_url: str) -> list[dict[str, str]]:
+        """Body links to other articles of the network, canonical and once each."""
+        links: dict[str, str] = {}
+        for href in hrefs:
+            found = self.network.canonical(href)
+            if found and article_id(found[0]) and found[0] != own_url:
+                links.setdefault(found[0], found[1].domain)
+        return [{"url": url, "site": site} for url, site in links.items()]

@@ -1,0 +1,68 @@
+"""Scrapy settings of newscrawl: every NEWSCRAWL_* setting and its default lives here.
+
+Override any of them with ``scrapy crawl ippen -s NAME=value``; the two that
+name places (registry and database) also read an environment variable.
+"""
+
+from __future__ import annotations
+
+import os
+
+BOT_NAME = "newscrawl"
+SPIDER_MODULES = ["newscrawl.spiders"]
+NEWSPIDER_MODULE = "newscrawl.spiders"
+COMMANDS_MODULE = "newscrawl.commands"
+
+# --- newscrawl ----------------------------------------------------------------------
+
+# Path of the portal registry (TOML, see README "The registry"); empty means the
+# one shipped in the package, newscrawl/sites.toml.
+NEWSCRAWL_SITES = os.environ.get("NEWSCRAWL_SITES", "")
+
+# Where articles are stored: any SQLAlchemy URL, e.g.
+# postgresql+psycopg://user:password@host/db. The password is never logged.
+NEWSCRAWL_DATABASE_URL = os.environ.get("NEWSCRAWL_DATABASE_URL", "sqlite:///data/news.db")
+
+# Extraction worker processes; 0 means one per CPU core.
+NEWSCRAWL_EXTRACT_WORKERS = 0
+
+# An extracted body with fewer words than this is not an article (a gallery, a video page).
+NEWSCRAWL_MIN_WORDS = 20
+
+# Store batching: items are written in one transaction per batch, when the
+# batch is full or this many seconds after its first item, whichever is first.
+NEWSCRAWL_STORE_BATCH_SIZE = 200
+NEWSCRAWL_STORE_FLUSH_SECONDS = 2.0
+
+# Items the database would not take after the retries go here, one JSON object
+# a line; `python -m newscrawl.store reimport FILE` puts them back.
+NEWSCRAWL_DEADLETTER_PATH = "data/deadletter.jsonl"
+
+# --- politeness ---------------------------------------------------------------------
+
+# Identify the crawler; operators should add a contact address.
+USER_AGENT = "newscrawl/0.1 (+https://github.com/newscrawl/newscrawl)"
+ROBOTSTXT_OBEY = True
+CONCURRENT_REQUESTS = 32
+CONCURRENT_REQUESTS_PER_DOMAIN = 4
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
+DOWNLOAD_TIMEOUT = 30
+RETRY_TIMES = 2
+
+# --- pipeline -----------------------------------------------------------------------
+
+ITEM_PIPELINES = {
+    "newscrawl.pipelines.extract.ExtractPipeline": 100,
+    "newscrawl.pipelines.validate.ValidatePipeline": 200,
+    "newscrawl.pipelines.store.StorePipeline": 300,
+}
+EXTENSIONS = {
+    "newscrawl.logs.RedactSecrets": 0,
+}
+LOG_FORMATTER = "newscrawl.logs.NewscrawlLogFormatter"
+LOG_LEVEL = "INFO"
+TELNETCONSOLE_ENABLED = False
+FEED_EXPORT_ENCODING = "utf-8"

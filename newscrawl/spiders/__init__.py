@@ -1,0 +1,1 @@
+"""Spiders crawl only: they find and fetch pages and yield ArticleItems."""
