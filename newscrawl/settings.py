@@ -38,6 +38,13 @@ NEWSCRAWL_STORE_FLUSH_SECONDS = 2.0
 # a line; `python -m newscrawl.store reimport FILE` puts them back.
 NEWSCRAWL_DEADLETTER_PATH = "data/deadletter.jsonl"
 
+# Incremental runs (newscrawl/incremental.py): skip what the store holds unless its
+# source dates it later, and source entries older than the window. The window
+# applies when the store already has articles and no -a since= is given; a run on
+# an empty store is a backfill of everything the sources list.
+NEWSCRAWL_INCREMENTAL = True
+NEWSCRAWL_INCREMENTAL_WINDOW_HOURS = 72.0
+
 # --- politeness ---------------------------------------------------------------------
 
 # Identify the crawler; operators should add a contact address.
@@ -58,6 +65,10 @@ ITEM_PIPELINES = {
     "newscrawl.pipelines.extract.ExtractPipeline": 100,
     "newscrawl.pipelines.validate.ValidatePipeline": 200,
     "newscrawl.pipelines.store.StorePipeline": 300,
+}
+DOWNLOADER_MIDDLEWARES = {
+    # Before robots.txt (100): a skipped request needs nothing else.
+    "newscrawl.incremental.IncrementalMiddleware": 50,
 }
 EXTENSIONS = {
     "newscrawl.logs.RedactSecrets": 0,

@@ -8,6 +8,7 @@ final stats. Exit statuses (documented in the README):
 * 1 the crawl failed: interrupted, or no source of any selected portal answered
 * 2 bad arguments or settings (unknown site, unreadable registry)
 * 3 items could not be written and wait in the dead-letter file
+* 75 another crawl holds this database's lock (EX_TEMPFAIL: try again later)
 """
 
 from __future__ import annotations
@@ -19,10 +20,14 @@ from typing import Any
 
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.exceptions import UsageError
+from sqlalchemy.exc import SQLAlchemyError
 
+from newscrawl.dates import parse_since
+from newscrawl.lock import LockHeld, crawl_lock
+from newscrawl.logs import redact
 from newscrawl.network import DEFAULT_SITES_PATH, Network, RegistryError
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_DEADLETTER = 0, 1, 2, 3
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_DEADLETTER, EXIT_LOCKED = 0, 1, 2, 3, 75
 
 
 def exit_status(stats: Mapping[str, Any]) -> int:
@@ -47,11 +52,27 @@ class Command(ScrapyCrawlCommand):
             network = Network.load(self.settings.get("NEWSCRAWL_SITES") or DEFAULT_SITES_PATH)
             sites = opts.spargs.get("sites")
             network.select(sites.split(",") if sites else None)
-        except RegistryError as exc:
-            print(f"newscrawl: error: {exc}", file=sys.stderr)
-            self.exitcode = EXIT_USAGE
+            if opts.spargs.get("since"):
+                parse_since(opts.spargs["since"])
+        except (RegistryError, ValueError) as exc:
+            self._error(exc, EXIT_USAGE)
             return
-        crawler = self._create_crawler(args[0])
+        try:
+            with crawl_lock(self.settings["NEWSCRAWL_DATABASE_URL"]):
+                self._crawl(args[0], opts)
+        except LockHeld as exc:
+            self._error(exc, EXIT_LOCKED)
+        except SQLAlchemyError as exc:
+            cause = getattr(exc, "orig", None) or exc
+            self._error(f"database: {str(cause).strip().splitlines()[0]}", EXIT_FAILED)
+
+    def _error(self, message: object, status: int) -> None:
+        print(f"newscrawl: error: {redact(str(message))}", file=sys.stderr)
+        self.exitcode = status
+
+    def _crawl(self, spider_name: str, opts: argparse.Namespace) -> None:
+        assert self.crawler_process is not None
+        crawler = self._create_crawler(spider_name)
         self.crawler_process.crawl(crawler, **opts.spargs)
         self.crawler_process.start()
         if self.crawler_process.bootstrap_failed:

@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 import lxml.etree
 from scrapy import Request
 from scrapy.crawler import Crawler
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response, TextResponse
 from scrapy.linkextractors import LinkExtractor
 from scrapy.spidermiddlewares.httperror import HttpError
@@ -23,9 +24,15 @@ from scrapy.spiders import SitemapSpider
 from scrapy.utils.sitemap import Sitemap
 from twisted.python.failure import Failure
 
+from newscrawl.dates import parse_timestamp
 from newscrawl.items import ArticleItem
 from newscrawl.network import DEFAULT_SITES_PATH, Network, Site
 from newscrawl.urls import ARTICLE_URL_PATTERN, article_id, host_of
+
+# Request meta the incremental middleware reads: is it an article, and the date
+# its source (sitemap lastmod, feed item date) gave it.
+ARTICLE = "newscrawl_article"
+LASTMOD = "newscrawl_lastmod"
 
 
 class IppenSpider(SitemapSpider):
@@ -69,9 +76,23 @@ class IppenSpider(SitemapSpider):
     def _parse_sitemap(self, response: Response) -> Iterable[Request]:
         if not self._is_sitemap(response):
             self._bad_source(response.url, "invalid_sitemap")
-            return ()
+            return []
         self.crawler.stats.inc_value("newscrawl/source/sitemap")
-        return super()._parse_sitemap(response)
+        # SitemapSpider builds the requests from the entries sitemap_filter lets
+        # through; their dates, which incremental runs need, are attached here.
+        self._entry_dates: dict[str, datetime | None] = {}
+        requests = [
+            request.replace(
+                meta={
+                    **request.meta,
+                    LASTMOD: self._entry_dates.get(request.url),
+                    ARTICLE: request.callback == self.parse_article,
+                }
+            )
+            for request in super()._parse_sitemap(response)
+        ]
+        self._entry_dates = {}
+        return requests
 
     def _is_sitemap(self, response: Response) -> bool:
         body = self._get_sitemap_body(response)
@@ -85,6 +106,7 @@ class IppenSpider(SitemapSpider):
         for entry in entries:
             canonical = self._network_url(entry["loc"])
             if canonical is not None:
+                self._entry_dates[canonical] = parse_timestamp(entry.get("lastmod"))
                 yield {**entry, "loc": canonical}
 
     def parse_feed(self, response: Response) -> Iterable[Request]:
@@ -97,8 +119,10 @@ class IppenSpider(SitemapSpider):
             self._bad_source(response.url, "invalid_feed")
             return
         self.crawler.stats.inc_value("newscrawl/source/feed")
-        links = selector.xpath("//item/link/text() | //entry/link/@href").getall()
-        yield from self._follow_articles(link.strip() for link in links)
+        for entry in selector.xpath("//item | //entry"):
+            link = entry.xpath("link/text() | link/@href").get(default="").strip()
+            date = entry.xpath("date/text() | pubDate/text() | updated/text()").get()
+            yield from self._follow_articles([link], lastmod=parse_timestamp(date))
 
     def parse_listing(self, response: Response) -> Iterable[Request]:
         if not isinstance(response, TextResponse):
@@ -114,6 +138,8 @@ class IppenSpider(SitemapSpider):
         url = failure.request.url  # type: ignore[attr-defined]
         if failure.check(HttpError):
             reason = f"http_{failure.value.response.status}"
+        elif failure.check(IgnoreRequest):
+            reason = "ignored"  # robots.txt forbids it
         else:
             reason = type(failure.value).__name__
         self._bad_source(url, reason)
@@ -126,6 +152,9 @@ class IppenSpider(SitemapSpider):
     # --- articles ------------------------------------------------------------------
 
     def parse_article(self, response: Response) -> Iterable[ArticleItem | Request]:
+        if response.status == 304:  # a conditional re-fetch: the stored copy is current
+            self.crawler.stats.inc_value("newscrawl/incremental/not_modified")
+            return
         fetched_url = self._network_url(response.url)
         if fetched_url is None:  # redirected off the network; OffsiteMiddleware stops most
             return
@@ -170,11 +199,14 @@ class IppenSpider(SitemapSpider):
             return canonical, None
         return fetched_url, None
 
-    def _follow_articles(self, urls: Iterable[str]) -> Iterable[Request]:
+    def _follow_articles(
+        self, urls: Iterable[str], lastmod: datetime | None = None
+    ) -> Iterable[Request]:
         for url in urls:
             canonical = self._network_url(url)
             if canonical is not None and article_id(canonical):
-                yield Request(canonical, callback=self.parse_article)
+                meta = {ARTICLE: True, LASTMOD: lastmod}
+                yield Request(canonical, callback=self.parse_article, meta=meta)
 
     def _network_url(self, url: str, count_outside: bool = True) -> str | None:
         """Canonical form of a network URL; an outside article link is counted, never fetched."""
