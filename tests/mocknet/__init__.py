@@ -1,0 +1,11 @@
+"""A local mock of the Ippen Digital network for crawl tests and benchmarks.
+
+See :class:`MockNetwork` (start/stop, expected URLs, request log, updates) and
+:class:`~tests.mocknet.spec.NetworkSpec` / :class:`~tests.mocknet.spec.Specials` (what is
+where). ``python -m tests.mocknet --help`` serves it by hand.
+"""
+
+from tests.mocknet.network import MockNetwork, ServedRequest
+from tests.mocknet.spec import ArticleMeta, NetworkSpec, Specials
+
+__all__ = ["ArticleMeta", "MockNetwork", "NetworkSpec", "ServedRequest", "Specials"]
