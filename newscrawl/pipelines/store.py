@@ -1,0 +1,240 @@
+"""``StorePipeline``: buffers items and writes them in batches to the article store.
+
+Settings (read in ``from_crawler``; defaults here and only here):
+
+=================================  ==============================  ==========================
+setting                            default                         meaning
+=================================  ==============================  ==========================
+``NEWSCRAWL_DATABASE_URL``         env var of the same name, else  SQLAlchemy URL (sqlite or
+                                   ``sqlite:///data/news.db``      postgresql)
+``NEWSCRAWL_STORE_BATCH_SIZE``     200                             items per transaction
+``NEWSCRAWL_STORE_FLUSH_SECONDS``  2.0                             longest an item waits
+``NEWSCRAWL_STORE_RETRIES``        4                               retries of a failed batch
+``NEWSCRAWL_STORE_BACKOFF``        1.0                             first retry delay (s),
+                                                                   doubled per retry
+``NEWSCRAWL_DEADLETTER_PATH``      ``data/deadletter.jsonl``       where unwritable items go
+=================================  ==============================  ==========================
+
+Writes run in a thread (``deferToThread``), one batch at a time, so the reactor never
+waits for the database. A batch that still fails after the retries (database gone, disk
+full) is appended to the dead-letter file and the crawl is marked failed; re-import it
+with ``python -m newscrawl.store reimport``. Stats: ``newscrawl/store/<status>`` for
+new, updated, unchanged, duplicate, failed; ``newscrawl/store/failed/<reason>``;
+``newscrawl/store/deadletter`` (items in the dead-letter file).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from itemadapter import ItemAdapter
+from scrapy import Spider, signals
+from scrapy.crawler import Crawler
+from scrapy.utils.defer import maybe_deferred_to_future
+from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from twisted.internet import task, threads
+
+from newscrawl.store import deadletter, display_url, make_engine, migrate, write_batch
+from newscrawl.store.runs import finish_run, run_status, start_run
+from newscrawl.store.write import BatchResult
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+
+DEFAULTS: dict[str, Any] = {
+    "NEWSCRAWL_STORE_BATCH_SIZE": 200,
+    "NEWSCRAWL_STORE_FLUSH_SECONDS": 2.0,
+    "NEWSCRAWL_STORE_RETRIES": 4,
+    "NEWSCRAWL_STORE_BACKOFF": 1.0,
+    "NEWSCRAWL_DEADLETTER_PATH": deadletter.DEFAULT_PATH,
+}
+STATS = "newscrawl/store"
+RUN_COUNTS = {"new": "new", "updated": "updated", "unchanged": "unchanged",
+              "duplicates": "duplicate", "failed": "failed"}  # fmt: skip
+
+
+def is_outage(exc: BaseException) -> bool:
+    """Whether ``exc`` means 'the database is unreachable or full', worth retrying."""
+    if isinstance(exc, OperationalError | InterfaceError):
+        return True
+    return isinstance(exc, DBAPIError) and exc.connection_invalidated
+
+
+def _one_line(exc: BaseException) -> str:
+    orig = getattr(exc, "orig", None) or exc
+    return (str(orig).strip().splitlines() or [type(orig).__name__])[0]
+
+
+class StorePipeline:
+    def __init__(self, crawler: Crawler, engine: Engine) -> None:
+        settings = crawler.settings
+        self.crawler = crawler
+        self.stats = crawler.stats
+        self.engine = engine
+        self.batch_size = max(1, settings.getint("NEWSCRAWL_STORE_BATCH_SIZE", DEFAULTS[
+            "NEWSCRAWL_STORE_BATCH_SIZE"]))  # fmt: skip
+        self.flush_seconds = settings.getfloat(
+            "NEWSCRAWL_STORE_FLUSH_SECONDS", DEFAULTS["NEWSCRAWL_STORE_FLUSH_SECONDS"]
+        )
+        self.retries = settings.getint(
+            "NEWSCRAWL_STORE_RETRIES", DEFAULTS["NEWSCRAWL_STORE_RETRIES"]
+        )
+        self.backoff = settings.getfloat(
+            "NEWSCRAWL_STORE_BACKOFF", DEFAULTS["NEWSCRAWL_STORE_BACKOFF"]
+        )
+        self.deadletter_path = settings.get(
+            "NEWSCRAWL_DEADLETTER_PATH", DEFAULTS["NEWSCRAWL_DEADLETTER_PATH"]
+        )
+        self.buffer: list[dict[str, Any]] = []
+        self.counts = dict.fromkeys(RUN_COUNTS, 0)
+        self.deadlettered = 0
+        self.run_id: int | None = None
+        self._flushing: Any = None
+        self._loop: task.LoopingCall | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> StorePipeline:
+        engine = make_engine(crawler.settings.get("NEWSCRAWL_DATABASE_URL") or None)
+        pipeline = cls(crawler, engine)
+        crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
+        return pipeline
+
+    # --- Scrapy hooks -----------------------------------------------------------------
+    async def open_spider(self) -> None:
+        logger.info("Storing items in %s", display_url(self.engine))
+        spider = self.crawler.spider
+        arguments = {k: v for k, v in vars(spider).items() if _is_argument(k, v)}
+        sites = sorted(getattr(spider, "sites", None) or [])
+        try:
+            await self._in_thread(self._retrying, "migrate", lambda: migrate(self.engine))
+            self.run_id = await self._in_thread(
+                self._retrying,
+                "start run",
+                lambda: start_run(self.engine, spider.name, arguments, sites),
+            )
+        except Exception as exc:  # crawl on; items go to the dead-letter file
+            logger.error(
+                "Store unavailable at start (%s): %s", display_url(self.engine), _one_line(exc)
+            )
+        self._loop = task.LoopingCall(self._flush)
+        self._loop.start(self.flush_seconds, now=False)
+
+    async def process_item(self, item: Any) -> Any:
+        data = ItemAdapter(item).asdict()
+        data.pop("html", None)
+        self.buffer.append(data)
+        if len(self.buffer) >= self.batch_size:
+            self._flush()
+        # Backpressure: while the database lags far behind, let the item wait for it.
+        if len(self.buffer) >= 10 * self.batch_size and self._flushing is not None:
+            await maybe_deferred_to_future(self._flushing)
+        return item
+
+    async def close_spider(self) -> None:
+        if self._loop is not None and self._loop.running:
+            self._loop.stop()
+        while self._flushing is not None or self.buffer:
+            if self._flushing is None:
+                self._flush()
+            if self._flushing is not None:
+                await maybe_deferred_to_future(self._flushing)
+
+    async def spider_closed(self, spider: Spider, reason: str) -> None:
+        status = run_status(reason, failed=self.deadlettered > 0)
+        if self.deadlettered:
+            logger.error(
+                "%d items could not be stored in %s and were written to %s; "
+                "re-import with: python -m newscrawl.store reimport %s",
+                self.deadlettered, display_url(self.engine), self.deadletter_path,
+                self.deadletter_path,
+            )  # fmt: skip
+        if self.run_id is not None:
+            try:
+                await self._in_thread(
+                    self._retrying,
+                    "finish run",
+                    lambda: finish_run(self.engine, self.run_id, status, self.counts),  # type: ignore[arg-type]
+                )
+            except Exception as exc:  # nothing left to save but the log line
+                logger.error(
+                    "Could not record the end of crawl run %s: %s", self.run_id, _one_line(exc)
+                )
+        self.engine.dispose()
+
+    # --- batches ----------------------------------------------------------------------
+    def _flush(self) -> None:
+        if self._flushing is not None or not self.buffer:
+            return
+        batch, self.buffer = self.buffer[: self.batch_size], self.buffer[self.batch_size :]
+        self._flushing = threads.deferToThread(self._write, batch)
+        self._flushing.addBoth(self._flushed)
+
+    def _flushed(self, result: Any) -> None:
+        self._flushing = None
+        if isinstance(result, BatchResult):
+            self._record(result)
+        elif isinstance(result, int):
+            self.deadlettered += result
+            self.counts["failed"] += result
+            self.stats.inc_value(f"{STATS}/deadletter", result)
+            self.stats.inc_value(f"{STATS}/failed", result)
+        else:  # a Failure: _write never raises, so this is a bug
+            logger.error("Store pipeline error: %s", result.getTraceback())
+        if len(self.buffer) >= self.batch_size:
+            self._flush()
+
+    def _write(self, batch: list[dict[str, Any]]) -> BatchResult | int:
+        """Runs in a thread: the batch with retries, else to the dead-letter file.
+
+        Returns the result, or the number of dead-lettered items; stats and counts are
+        updated by ``_flushed`` back in the reactor thread.
+        """
+        try:
+            return self._retrying("write", lambda: write_batch(self.engine, batch))
+        except Exception as exc:  # whatever it was, the items must not be lost
+            deadletter.append(self.deadletter_path, batch)
+            logger.error(
+                "Could not store %d items (%s); appended them to %s",
+                len(batch), _one_line(exc), self.deadletter_path,
+            )  # fmt: skip
+            return len(batch)
+
+    def _retrying(self, what: str, call: Callable[[], T]) -> T:
+        for attempt in range(self.retries + 1):
+            try:
+                return call()
+            except Exception as exc:
+                if not is_outage(exc) or attempt == self.retries:
+                    raise
+                delay = self.backoff * 2**attempt
+                logger.warning(
+                    "Database %s unavailable for %s (%s), retry %d/%d in %.1fs",
+                    display_url(self.engine), what, _one_line(exc),
+                    attempt + 1, self.retries, delay,
+                )  # fmt: skip
+                time.sleep(delay)
+        raise AssertionError("unreachable")
+
+    def _record(self, result: BatchResult) -> None:
+        for column, status in RUN_COUNTS.items():
+            count = result.count(status)
+            self.counts[column] += count
+            if count:
+                self.stats.inc_value(f"{STATS}/{status}", count)
+        for reason, count in result.failure_reasons().items():
+            self.stats.inc_value(f"{STATS}/failed/{reason}", count)
+
+    @staticmethod
+    async def _in_thread(function: Callable[..., T], *args: Any) -> T:
+        return await maybe_deferred_to_future(threads.deferToThread(function, *args))
+
+
+def _is_argument(name: str, value: Any) -> bool:
+    # Spider arguments become instance attributes; keep the JSON-able public ones.
+    if name.startswith("_") or name in ("name", "start_urls", "allowed_domains"):
+        return False
+    return isinstance(value, str | int | float | bool | list)

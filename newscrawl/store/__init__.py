@@ -1,0 +1,63 @@
+"""The deduplicating article store: one row per story, every publication URL, versions.
+
+Public API::
+
+    engine = make_engine(url)           # sqlite:///data/news.db or postgresql://...
+    migrate(engine)                     # create or upgrade the schema (Alembic, head)
+    result = write_batch(engine, items) # BatchResult: new/updated/unchanged/duplicates/failed
+    rows = search(engine, "Ambrosia", site="fr.de", limit=10)
+"""
+
+from __future__ import annotations
+
+from importlib.resources import files
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, text
+from sqlalchemy.engine import URL
+
+from newscrawl.store.engine import display_url, make_engine, write_transaction
+from newscrawl.store.search import search
+from newscrawl.store.write import BatchResult, ItemOutcome, write_batch
+
+__all__ = [
+    "BatchResult",
+    "ItemOutcome",
+    "alembic_config",
+    "display_url",
+    "make_engine",
+    "migrate",
+    "search",
+    "write_batch",
+]
+
+# Any fixed number: the key of the PostgreSQL advisory lock that serializes migrations.
+_MIGRATION_LOCK = 0x6E657773
+
+
+def alembic_config() -> Config:
+    """Alembic configuration pointing at the migrations shipped in this package."""
+    config = Config()
+    config.set_main_option("script_location", str(files("newscrawl.store") / "migrations"))
+    return config
+
+
+def migrate(url: str | URL | Engine | None = None, revision: str = "head") -> None:
+    """Bring the database to ``revision`` (default: the newest), creating it if empty.
+
+    Safe when several crawls start at once: the upgrade runs in one transaction that first
+    takes the write lock (SQLite ``BEGIN IMMEDIATE``, PostgreSQL an advisory lock), so the
+    second process finds the schema already current.
+    """
+    engine = url if isinstance(url, Engine) else make_engine(url)
+    config = alembic_config()
+    try:
+        with write_transaction(engine) as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
+            config.attributes["connection"] = conn
+            command.upgrade(config, revision)
+    finally:
+        if not isinstance(url, Engine):
+            engine.dispose()

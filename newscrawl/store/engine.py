@@ -1,0 +1,103 @@
+"""Database URLs and engines: one place that knows SQLite from PostgreSQL.
+
+``NEWSCRAWL_DATABASE_URL`` (environment) overrides the default ``sqlite:///data/news.db``
+(relative to the current directory). ``postgresql://`` URLs are driven by psycopg 3.
+Only ``display_url`` may ever reach a log line: it hides the password.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.engine import URL, make_url
+
+DEFAULT_DATABASE_URL = "sqlite:///data/news.db"
+DATABASE_URL_ENV = "NEWSCRAWL_DATABASE_URL"
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+"""How long a SQLite writer waits for another process's write lock before failing."""
+
+
+def database_url(url: str | URL | None = None) -> URL:
+    """The URL to use: ``url`` if given, else the environment variable, else the default.
+
+    ``postgres://``/``postgresql://`` get the psycopg 3 driver (SQLAlchemy would pick
+    psycopg2, which is not installed).
+    """
+    raw = url if url is not None else os.environ.get(DATABASE_URL_ENV) or DEFAULT_DATABASE_URL
+    try:
+        parsed = make_url(raw)
+    except Exception as exc:
+        raise ValueError(f"not a database URL: {raw!r}") from exc
+    if parsed.drivername in ("postgres", "postgresql"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.get_backend_name() not in ("sqlite", "postgresql"):
+        raise ValueError(
+            f"unsupported database {parsed.get_backend_name()!r}: use sqlite or postgresql"
+        )
+    return parsed
+
+
+def display_url(url: str | URL | Engine) -> str:
+    """The URL with its password masked: the only form that may be logged or printed."""
+    if isinstance(url, Engine):
+        url = url.url
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def make_engine(url: str | URL | None = None, **kwargs: Any) -> Engine:
+    """An engine for ``url`` with the settings a concurrent crawler needs.
+
+    SQLite: the file's folder is created; WAL so readers never block the writer;
+    ``busy_timeout`` so a second writing process waits instead of failing;
+    transactions opened by SQLAlchemy (``BEGIN``, or ``BEGIN IMMEDIATE`` inside
+    ``write_transaction``) because the sqlite3 module's own transaction handling breaks
+    SAVEPOINTs. PostgreSQL: ``pool_pre_ping`` so a restarted server is noticed at checkout.
+    """
+    parsed = database_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(parsed, **kwargs)
+        _configure_sqlite(engine)
+        return engine
+    return create_engine(parsed, pool_pre_ping=True, **kwargs)
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        # NORMAL is durable across application crashes in WAL mode; FULL only adds
+        # protection against power loss, at the cost of an fsync per commit.
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        # A deferred transaction that later writes fails at once with SQLITE_BUSY when
+        # another process holds the write lock (busy_timeout is not consulted for the lock
+        # upgrade), so writers take the lock up front.
+        immediate = connection.get_execution_options().get("newscrawl_write", False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def is_sqlite(engine: Engine | Connection) -> bool:
+    return engine.dialect.name == "sqlite"
+
+
+@contextmanager
+def write_transaction(engine: Engine) -> Iterator[Connection]:
+    """A connection in a transaction that will write (``BEGIN IMMEDIATE`` on SQLite)."""
+    with engine.connect() as conn:
+        conn = conn.execution_options(newscrawl_write=True)
+        with conn.begin():
+            yield conn

@@ -1,0 +1,53 @@
+"""``crawl_runs`` rows: one per crawl, opened running and closed with its outcome."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Engine, insert, update
+
+from newscrawl.store.engine import write_transaction
+from newscrawl.store.models import CrawlRun
+
+RUN_STATUSES = ("running", "finished", "failed", "interrupted")
+COUNT_COLUMNS = ("new", "updated", "unchanged", "duplicates", "failed")
+
+
+def run_status(reason: str, *, failed: bool = False) -> str:
+    """A Scrapy close reason → run status.
+
+    ``finished`` and the ``closespider_*`` limits (the crawl stopped where it was told to)
+    are a finished run; ``shutdown`` (Ctrl-C, SIGTERM) an interrupted one; any other
+    reason, or items lost to the dead-letter file (``failed``), a failed one.
+    """
+    if failed:
+        return "failed"
+    if reason == "finished" or reason.startswith("closespider_"):
+        return "finished"
+    return "interrupted" if reason == "shutdown" else "failed"
+
+
+def start_run(
+    engine: Engine, spider: str, arguments: dict[str, Any], sites: list[str] | None = None
+) -> int:
+    """Insert a running ``crawl_runs`` row; returns its id."""
+    values = {
+        "started_at": datetime.now(UTC), "spider": spider, "arguments": arguments,
+        "sites": sites or [], "status": "running", **dict.fromkeys(COUNT_COLUMNS, 0),
+    }  # fmt: skip
+    with write_transaction(engine) as conn:
+        return conn.execute(insert(CrawlRun).values(values).returning(CrawlRun.id)).scalar_one()
+
+
+def finish_run(engine: Engine, run_id: int, status: str, counts: dict[str, int]) -> None:
+    """Close a run with its status and final counts (keys of ``COUNT_COLUMNS``)."""
+    if status not in RUN_STATUSES:
+        raise ValueError(f"unknown run status {status!r}")
+    values = {name: counts.get(name, 0) for name in COUNT_COLUMNS}
+    with write_transaction(engine) as conn:
+        conn.execute(
+            update(CrawlRun)
+            .where(CrawlRun.id == run_id)
+            .values(status=status, finished_at=datetime.now(UTC), **values)
+        )

@@ -1,0 +1,152 @@
+"""Full-text search with one Python API on SQLite (FTS5) and PostgreSQL (tsvector).
+
+Query syntax (web-search style, the same on both): words must all occur, ``"a phrase"``
+must occur as written, ``-word`` must not occur. Matching is each database's own:
+PostgreSQL stems German words (``Gärten`` finds ``Garten``); SQLite matches words by
+prefix (``Pflanze`` finds ``Pflanzen``), case- and accent-insensitively. The query is
+always a bound parameter, never SQL text. Ranking: title hits weigh most, then lead,
+then body (``setweight`` A/B on PostgreSQL, bm25 column weights on SQLite).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Engine,
+    Select,
+    and_,
+    bindparam,
+    column,
+    exists,
+    func,
+    literal_column,
+    select,
+    table,
+    type_coerce,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+
+from newscrawl.store.models import Article
+
+_TERM = re.compile(r'(-?)"([^"]*)"|(-?)(\S+)')
+# Internal columns: not part of a search result.
+_HIDDEN = {"simhash_band0", "simhash_band1", "simhash_band2", "simhash_band3"}
+RESULT_COLUMNS = [c for c in Article.__table__.c if c.name not in _HIDDEN]
+TITLE_WEIGHT, LEAD_WEIGHT, TEXT_WEIGHT = 10.0, 5.0, 1.0
+_FTS = table("articles_fts", column("rowid"))
+
+
+def fts5_query(query: str) -> str | None:
+    """The FTS5 expression for a web-search-style query (None: nothing to search for).
+
+    Every term is quoted, so FTS5 operators typed by a user are plain words.
+    """
+    positive: list[str] = []
+    negative: list[str] = []
+    for match in _TERM.finditer(query):
+        negated = bool(match.group(1) or match.group(3))
+        phrase = match.group(2)
+        term = phrase if phrase is not None else match.group(4).strip("\"'")
+        words = re.findall(r"\w+", term)
+        if not words:
+            continue
+        quoted = '"' + " ".join(words) + '"'
+        if phrase is None and len(words) == 1:
+            quoted += "*"
+        (negative if negated else positive).append(quoted)
+    if not positive:
+        return None
+    expression = " AND ".join(positive)
+    return expression + "".join(f" NOT {term}" for term in negative)
+
+
+def _json_contains(engine: Engine, column: Any, value: str) -> ColumnElement[bool]:
+    if engine.dialect.name == "postgresql":
+        # The mapped type is generic JSON; JSONB's containment (@>) uses the GIN-able operator.
+        return type_coerce(column, JSONB).contains([value])
+    each = func.json_each(column).table_valued("value")
+    return exists(select(1).select_from(each).where(each.c.value == value))
+
+
+def _filters(
+    engine: Engine,
+    site: str | None,
+    section: str | None,
+    author: str | None,
+    since: datetime | None,
+    until: datetime | None,
+    paywall: bool | None,
+) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    if site is not None:
+        conditions.append(Article.site == site)
+    if section is not None:
+        conditions.append(_json_contains(engine, Article.section, section))
+    if author is not None:
+        conditions.append(_json_contains(engine, Article.authors, author))
+    if since is not None:
+        conditions.append(Article.published_at >= since)
+    if until is not None:
+        conditions.append(Article.published_at <= until)
+    if paywall is not None:
+        conditions.append(Article.paywall == paywall)
+    return conditions
+
+
+def _statement(engine: Engine, query: str) -> Select[Any] | None:
+    if engine.dialect.name == "postgresql":
+        tsquery = func.websearch_to_tsquery("german", bindparam("q", query))
+        vector = literal_column("articles.search_vector")
+        rank = func.ts_rank_cd(vector, tsquery).label("rank")
+        return (
+            select(*RESULT_COLUMNS, rank)
+            .where(vector.op("@@")(tsquery))
+            .order_by(rank.desc(), Article.published_at.desc(), Article.id)
+        )
+    expression = fts5_query(query)
+    if expression is None:
+        return None
+    fts = literal_column("articles_fts")
+    weights = (TITLE_WEIGHT, LEAD_WEIGHT, TEXT_WEIGHT)
+    # bm25 is smaller for better matches; negated so 'rank' grows with relevance on both.
+    rank = (-func.bm25(fts, *weights)).label("rank")
+    return (
+        select(*RESULT_COLUMNS, rank)
+        .select_from(_FTS)
+        .join(Article, Article.id == _FTS.c.rowid)
+        .where(fts.op("MATCH")(bindparam("q", expression)))
+        .order_by(rank.desc(), Article.published_at.desc(), Article.id)
+    )
+
+
+def search(
+    engine: Engine,
+    query: str,
+    *,
+    site: str | None = None,
+    section: str | None = None,
+    author: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    paywall: bool | None = None,
+    limit: int = 50,
+) -> list[dict[str, Any]]:
+    """Stories matching ``query`` and every given filter, best first.
+
+    ``section``/``author`` match one element of the story's list exactly; ``since`` and
+    ``until`` bound ``published_at`` (inclusive). Each row is a dict of the ``articles``
+    columns (JSON decoded, datetimes UTC-aware) plus ``rank`` (higher is better).
+    """
+    statement = _statement(engine, query)
+    if statement is None:
+        return []
+    conditions = _filters(engine, site, section, author, since, until, paywall)
+    if conditions:
+        statement = statement.where(and_(*conditions))
+    with engine.connect() as conn:
+        rows = conn.execute(statement.limit(max(0, limit))).mappings().all()
+    return [dict(row) for row in rows]

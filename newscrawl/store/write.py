@@ -1,0 +1,183 @@
+"""``write_batch``: store a batch of items in one transaction, one row per story.
+
+Identity (rule 1): an item belongs to a stored story when its ``url`` or ``fetched_url``
+is a known publication URL, or its ``article_id`` is known. Syndication (rule 2): an
+otherwise unknown item whose body is within ``dedup.MAX_DISTANCE`` bits of a stored
+story's SimHash is another publication of it. Change (rule 3): a story whose content
+hash or ``modified_at`` changed is updated and its previous content appended to
+``article_versions``; an item older than the stored ``modified_at`` never overwrites it.
+
+Canonical URL: the item's ``url`` replaces the stored one only when the page itself
+declared it (``url != fetched_url``, a canonical pointing elsewhere); a self-canonical
+page seen under another URL (an old slug) leaves the stored canonical as it is.
+Content is only taken from the story's own publications (same ``article_id`` or the
+canonical URL): a syndicated copy under another id never rewrites the story.
+
+Reads happen once per batch (which URLs/ids/hashes exist), writes are bulk upserts.
+Concurrent writers never duplicate a story: batches of several processes are serialized
+(SQLite ``BEGIN IMMEDIATE``, a PostgreSQL advisory lock), so each sees the other's
+stories before deciding; and as a second line, unique constraints on ``url`` and
+``article_id`` with ``INSERT ... ON CONFLICT DO NOTHING``: an item that lost such a race
+is resolved again against the winner's row.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection, Engine, text
+from sqlalchemy.exc import DataError, IntegrityError, ProgrammingError
+
+from newscrawl.store import resolve
+from newscrawl.store.engine import write_transaction
+from newscrawl.store.resolve import Plan, Story
+from newscrawl.store.validate import ItemError, Prepared, prepare
+
+logger = logging.getLogger(__name__)
+
+STATUSES = ("new", "updated", "unchanged", "duplicate", "failed")
+MAX_ROUNDS = 3
+WRITE_LOCK = 0x6E657774
+"""Key of the PostgreSQL advisory lock held by each write_batch transaction."""
+
+
+@dataclass(frozen=True)
+class ItemOutcome:
+    """What happened to one item: ``status`` is one of ``STATUSES``."""
+
+    index: int
+    url: str | None
+    status: str
+    article: int | None = None
+    """``articles.id`` of the story the item was stored as (None when failed)."""
+    reason: str | None = None
+    """Why it failed: the stats key suffix (``missing_url``, ``too_long``, ...)."""
+
+
+@dataclass
+class BatchResult:
+    """Per-item outcomes of a batch, in item order, and their counts."""
+
+    outcomes: list[ItemOutcome] = field(default_factory=list)
+
+    def count(self, status: str) -> int:
+        return sum(1 for outcome in self.outcomes if outcome.status == status)
+
+    @property
+    def new(self) -> int:
+        return self.count("new")
+
+    @property
+    def updated(self) -> int:
+        return self.count("updated")
+
+    @property
+    def unchanged(self) -> int:
+        return self.count("unchanged")
+
+    @property
+    def duplicates(self) -> int:
+        return self.count("duplicate")
+
+    @property
+    def failed(self) -> int:
+        return self.count("failed")
+
+    def counts(self) -> dict[str, int]:
+        """``{status: count}`` for every status, zeros included."""
+        found = Counter(outcome.status for outcome in self.outcomes)
+        return {status: found[status] for status in STATUSES}
+
+    def failure_reasons(self) -> Counter[str]:
+        return Counter(o.reason or "unknown" for o in self.outcomes if o.status == "failed")
+
+
+def write_batch(engine: Engine, items: list[dict[str, Any]]) -> BatchResult:
+    """Store ``items`` (``ArticleItem`` dicts without ``html``) in one transaction.
+
+    Items that break the schema are logged and counted as failed; the rest are stored.
+    Database outages (``OperationalError``) propagate: the caller retries the batch.
+    """
+    outcomes: dict[int, ItemOutcome] = {}
+    prepared: dict[int, Prepared] = {}
+    for index, item in enumerate(items):
+        try:
+            prepared[index] = prepare(item)
+        except ItemError as exc:
+            url = item.get("url") if isinstance(item, dict) else None
+            logger.warning("Rejected item %s: %s", url or f"#{index}", exc)
+            outcomes[index] = ItemOutcome(index, url, "failed", reason=exc.reason)
+    if prepared:
+        with write_transaction(engine) as conn:
+            if conn.dialect.name == "postgresql":
+                # Unique constraints stop two writers from inserting one URL or id twice,
+                # but not from inserting two near-duplicates of one story: batches are
+                # serialized, as SQLite's BEGIN IMMEDIATE serializes them there.
+                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": WRITE_LOCK})
+            outcomes.update(_write_guarded(conn, prepared))
+    return BatchResult([outcomes[i] for i in range(len(items))])
+
+
+def _write_guarded(conn: Connection, prepared: dict[int, Prepared]) -> dict[int, ItemOutcome]:
+    # The bulk write runs in a SAVEPOINT: should the database reject a row the validation
+    # did not foresee, only that savepoint is lost and the items are retried one by one,
+    # each in its own savepoint, so one bad item cannot take its batch down.
+    try:
+        with conn.begin_nested():
+            return _write_rounds(conn, prepared)
+    except (IntegrityError, DataError, ProgrammingError) as exc:
+        logger.warning("Batch rejected by the database, writing items one by one: %s", exc.orig)
+    outcomes: dict[int, ItemOutcome] = {}
+    for index, prep in prepared.items():
+        try:
+            with conn.begin_nested():
+                outcomes.update(_write_rounds(conn, {index: prep}))
+        except (IntegrityError, DataError, ProgrammingError) as exc:
+            logger.warning("Rejected item %s: database error: %s", prep.url, exc.orig)
+            outcomes[index] = ItemOutcome(index, prep.url, "failed", reason="db_error")
+    return outcomes
+
+
+def _write_rounds(conn: Connection, prepared: dict[int, Prepared]) -> dict[int, ItemOutcome]:
+    outcomes: dict[int, ItemOutcome] = {}
+    pending = prepared
+    for _ in range(MAX_ROUNDS):
+        done, lost = _write_round(conn, pending)
+        outcomes.update(done)
+        if not lost:
+            return outcomes
+        # Another process stored one of our new stories first: resolve those items again.
+        pending = {index: prepared[index] for index in lost}
+    raise IntegrityError("write_batch", None, Exception("story insert kept losing races"))
+
+
+def _write_round(
+    conn: Connection, prepared: dict[int, Prepared]
+) -> tuple[dict[int, ItemOutcome], set[int]]:
+    known = resolve.load(conn, list(prepared.values()))
+    plan = Plan(known)
+    for index, prep in prepared.items():
+        plan.add(index, prep)
+    inserted = resolve.insert_stories(conn, plan.new_stories())
+    lost = {
+        index
+        for story in plan.new_stories()
+        if story.row["url"] not in inserted
+        for index in story.items
+    }
+    for story in plan.new_stories():
+        story.id = inserted.get(story.row["url"])
+    resolve.apply(conn, plan, skip=lost)
+    outcomes = {
+        index: ItemOutcome(index, prepared[index].url, status, _story_id(story))
+        for index, (status, story) in plan.statuses.items()
+        if index not in lost
+    }
+    return outcomes, lost
+
+
+def _story_id(story: Story) -> int | None:
+    return story.id

@@ -1,0 +1,272 @@
+"""write_batch on both databases: identity, syndication, change, rejection."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import Engine, func, select, text
+
+from newscrawl.store import write_batch
+from newscrawl.store.models import Article, ArticleUrl, ArticleVersion
+from newscrawl.store.validate import MAX_TEXT_LENGTH
+from tests.dbs import FETCHED_AT, fixture_paragraphs, make_item
+
+MERKUR = "https://www.merkur.de/ratgeber/ambrosia-giftig-garten-zr-93036630.html"
+
+
+def _count(engine: Engine, model: Any) -> int:
+    with engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(model)).scalar_one()
+
+
+def _urls(engine: Engine) -> dict[str, tuple[int, str | None]]:
+    with engine.connect() as conn:
+        rows = conn.execute(select(ArticleUrl.url, ArticleUrl.article, ArticleUrl.article_id))
+        return {row.url: (row.article, row.article_id) for row in rows}
+
+
+def _article(engine: Engine) -> Any:
+    with engine.connect() as conn:
+        return conn.execute(select(Article)).one()
+
+
+def _row_versions(engine: Engine) -> list[str]:
+    # PostgreSQL's xmin changes with every write of a row; SQLite gets a counting trigger.
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            return [r[0] for r in conn.execute(text("SELECT xmin::text FROM articles ORDER BY id"))]
+        return [str(r[0]) for r in conn.execute(text("SELECT count(*) FROM article_writes"))]
+
+
+def _watch_writes(engine: Engine) -> None:
+    if engine.dialect.name == "sqlite":
+        with engine.begin() as conn:
+            conn.execute(text("CREATE TABLE article_writes (id INTEGER)"))
+            conn.execute(
+                text(
+                    "CREATE TRIGGER count_writes AFTER UPDATE ON articles BEGIN "
+                    "INSERT INTO article_writes VALUES (new.id); END"
+                )
+            )
+
+
+def test_new_story_is_stored_with_its_url(db_engine: Engine) -> None:
+    result = write_batch(db_engine, [make_item()])
+    assert result.counts() == {"new": 1, "updated": 0, "unchanged": 0, "duplicate": 0, "failed": 0}
+    row = _article(db_engine)
+    assert (row.url, row.site, row.article_id, row.authors) == (
+        make_item()["url"], "fr.de", "93036630", ["Simone Jung"],
+    )  # fmt: skip
+    assert row.published_at == make_item()["published_at"]
+    assert row.first_seen_at == FETCHED_AT and row.published_at.tzinfo is not None
+    assert result.outcomes[0].article == row.id
+    assert _urls(db_engine) == {row.url: (row.id, "93036630")}
+
+
+def test_recrawl_writes_nothing_to_articles(db_engine: Engine) -> None:
+    write_batch(db_engine, [make_item()])
+    _watch_writes(db_engine)
+    before = _row_versions(db_engine)
+    later = FETCHED_AT + timedelta(days=1)
+    result = write_batch(db_engine, [make_item(fetched_at=later)])
+    assert result.counts()["unchanged"] == 1
+    assert _row_versions(db_engine) == before
+    assert _article(db_engine).fetched_at == FETCHED_AT
+    with db_engine.connect() as conn:
+        assert conn.execute(select(ArticleUrl.last_seen_at)).scalar_one() == later
+    # An older sighting never moves last_seen_at back.
+    write_batch(db_engine, [make_item(fetched_at=FETCHED_AT - timedelta(days=3))])
+    with db_engine.connect() as conn:
+        assert conn.execute(select(ArticleUrl.last_seen_at)).scalar_one() == later
+
+
+def test_old_slug_tracking_url_and_second_portal_stay_one_story(db_engine: Engine) -> None:
+    first = make_item()
+    old_slug = make_item(url=first["url"].replace("ambrosia-giftig", "ambrosia"))
+    old_slug["fetched_url"] = old_slug["url"]
+    tracking = make_item(fetched_url=first["url"] + "?utm_source=feed")
+    portal = make_item(fetched_url=MERKUR, fetched_site="merkur.de")
+    result = write_batch(db_engine, [first])
+    result = write_batch(db_engine, [old_slug, tracking, portal])
+    assert [o.status for o in result.outcomes] == ["duplicate"] * 3
+    assert _count(db_engine, Article) == 1
+    story = _article(db_engine)
+    assert story.url == first["url"]  # a self-canonical old slug does not take over
+    assert set(_urls(db_engine)) == {
+        first["url"], old_slug["url"], first["url"] + "?utm_source=feed", MERKUR,
+    }  # fmt: skip
+    assert {article for article, _ in _urls(db_engine).values()} == {story.id}
+
+
+def test_declared_canonical_replaces_the_stored_one(db_engine: Engine) -> None:
+    # First seen as the merkur.de copy (self-canonical), later a page declares fr.de canonical.
+    write_batch(db_engine, [make_item(url=MERKUR, site="merkur.de", fetched_url=MERKUR)])
+    declared = make_item(fetched_url=MERKUR.replace("merkur", "tz"), fetched_site="tz.de")
+    result = write_batch(db_engine, [declared])
+    assert result.outcomes[0].status == "updated"
+    story = _article(db_engine)
+    assert (story.url, story.site) == (declared["url"], "fr.de")
+    assert _count(db_engine, Article) == 1 and _count(db_engine, ArticleVersion) == 0
+    assert len(_urls(db_engine)) == 3
+
+
+def _syndicated(paragraphs: list[str]) -> str:
+    return "\n".join(["Kassel (dpa) – " + paragraphs[0], *paragraphs[1:], "Von Anna Schmidt (dpa)"])
+
+
+def test_syndicated_copy_under_another_id_is_one_story(db_engine: Engine) -> None:
+    paragraphs = fixture_paragraphs()["nordkorea"]
+    original = make_item(article_id="13747005", text="\n".join(paragraphs))
+    copy_url = "https://www.hna.de/politik/kim-jong-un-zurueck-91234567.html"
+    copy = make_item(
+        article_id="91234567", site="hna.de", url=copy_url, fetched_url=copy_url,
+        fetched_site="hna.de", text=_syndicated(paragraphs), title="Kim Jong Un ist zurück",
+    )  # fmt: skip
+    write_batch(db_engine, [original])
+    result = write_batch(db_engine, [copy])
+    assert result.outcomes[0].status == "duplicate"
+    assert _count(db_engine, Article) == 1
+    story = _article(db_engine)
+    assert (story.article_id, story.text) == ("13747005", "\n".join(paragraphs))
+    assert _urls(db_engine)[copy_url] == (story.id, "91234567")
+    # A re-crawl of the copy under its own id is recognised by id now, and never rewrites.
+    again = write_batch(db_engine, [dict(copy, text=copy["text"] + " Update.")])
+    assert again.outcomes[0].status == "unchanged"
+    assert _count(db_engine, ArticleVersion) == 0
+
+
+def test_copies_in_one_batch_are_one_story(db_engine: Engine) -> None:
+    paragraphs = fixture_paragraphs()["nordkorea"]
+    items = [make_item(article_id="13747005", text="\n".join(paragraphs))]
+    for n, site in enumerate(("hna.de", "tz.de")):
+        url = f"https://www.{site}/politik/kim-{n}-9123456{n}.html"
+        items.append(
+            make_item(article_id=f"9123456{n}", site=site, url=url, fetched_url=url,
+                      text=_syndicated(paragraphs))
+        )  # fmt: skip
+    result = write_batch(db_engine, items)
+    assert [o.status for o in result.outcomes] == ["new", "duplicate", "duplicate"]
+    assert len({o.article for o in result.outcomes}) == 1
+    assert _count(db_engine, Article) == 1 and len(_urls(db_engine)) == 3
+
+
+def test_stories_sharing_paragraphs_are_not_merged(db_engine: Engine) -> None:
+    p = fixture_paragraphs()["nordkorea"]
+    half = len(p) // 2
+    first = make_item(article_id="13747005", text="\n".join(p[:half]))
+    second_url = "https://www.fr.de/politik/kim-nachfolge-13747999.html"
+    second = make_item(
+        article_id="13747999", url=second_url, fetched_url=second_url,
+        text="\n".join([*p[half:], *p[1:3]]),
+    )  # fmt: skip
+    result = write_batch(db_engine, [first, second])
+    assert [o.status for o in result.outcomes] == ["new", "new"]
+    assert _count(db_engine, Article) == 2
+
+
+def test_changed_story_is_updated_and_versioned(db_engine: Engine) -> None:
+    original = make_item()
+    write_batch(db_engine, [original])
+    edited = make_item(
+        text=original["text"] + "\nUpdate: Die Stadt warnt.",
+        modified_at=FETCHED_AT + timedelta(hours=2), fetched_at=FETCHED_AT + timedelta(hours=3),
+    )  # fmt: skip
+    retimed = make_item(
+        text=edited["text"], modified_at=FETCHED_AT + timedelta(hours=5),
+        fetched_at=FETCHED_AT + timedelta(hours=6),
+    )  # fmt: skip
+    stale = make_item(modified_at=FETCHED_AT + timedelta(hours=1), fetched_at=FETCHED_AT)
+    assert write_batch(db_engine, [edited]).outcomes[0].status == "updated"
+    assert write_batch(db_engine, [retimed]).outcomes[0].status == "updated"
+    assert write_batch(db_engine, [stale]).outcomes[0].status == "unchanged"
+    story = _article(db_engine)
+    assert (story.text, story.modified_at) == (edited["text"], retimed["modified_at"])
+    assert story.first_seen_at == FETCHED_AT and story.fetched_at == retimed["fetched_at"]
+    with db_engine.connect() as conn:
+        versions = conn.execute(select(ArticleVersion).order_by(ArticleVersion.id)).all()
+    assert [(v.text, v.modified_at, v.fetched_at) for v in versions] == [
+        (original["text"], None, FETCHED_AT),
+        (edited["text"], edited["modified_at"], edited["fetched_at"]),
+    ]
+    assert {v.article for v in versions} == {story.id}
+
+
+def test_two_changes_in_one_batch_keep_both_versions(db_engine: Engine) -> None:
+    write_batch(db_engine, [make_item()])
+    v2 = make_item(text="Zweite Fassung.", modified_at=FETCHED_AT + timedelta(hours=1))
+    v3 = make_item(text="Dritte Fassung.", modified_at=FETCHED_AT + timedelta(hours=2))
+    assert [o.status for o in write_batch(db_engine, [v2, v3]).outcomes] == ["updated"] * 2
+    with db_engine.connect() as conn:
+        texts = conn.execute(select(ArticleVersion.text).order_by(ArticleVersion.id)).scalars()
+        assert list(texts) == [make_item()["text"], "Zweite Fassung."]
+    assert _article(db_engine).text == "Dritte Fassung."
+
+
+def test_bad_items_fail_alone(db_engine: Engine) -> None:
+    good = make_item()
+    items = [
+        make_item(url=None),
+        make_item(article_id="111", text="x" * (MAX_TEXT_LENGTH + 1)),
+        make_item(article_id="222", published_at=20240426),
+        make_item(article_id="333", published_at="gestern"),
+        make_item(article_id="444", authors="Simone Jung"),
+        good,
+    ]
+    result = write_batch(db_engine, items)
+    assert [(o.status, o.reason) for o in result.outcomes] == [
+        ("failed", "missing_url"), ("failed", "too_long"), ("failed", "bad_date"),
+        ("failed", "bad_date"), ("failed", "bad_type"), ("new", None),
+    ]  # fmt: skip
+    assert result.failure_reasons() == {"missing_url": 1, "too_long": 1, "bad_date": 2,
+                                        "bad_type": 1}  # fmt: skip
+    assert _count(db_engine, Article) == 1
+
+
+def test_iso_strings_and_nul_bytes_are_accepted(db_engine: Engine) -> None:
+    item = make_item(published_at="2024-04-26T20:44:00+02:00", fetched_at=FETCHED_AT.isoformat())
+    item["title"] = "Ambrosia\x00 im Garten"
+    assert write_batch(db_engine, [item]).outcomes[0].status == "new"
+    story = _article(db_engine)
+    assert story.title == "Ambrosia im Garten"
+    assert story.published_at == make_item()["published_at"]
+
+
+def test_canonical_url_names_the_story_whatever_the_id(db_engine: Engine) -> None:
+    a = make_item(article_id="1000001", text="Erste Fassung.")
+    b = make_item(article_id="1000002", text="Zweite Fassung.", url=a["url"],
+                  fetched_url="https://www.fr.de/anders-1000002.html")  # fmt: skip
+    result = write_batch(db_engine, [a, b])
+    assert [o.status for o in result.outcomes] == ["new", "updated"]
+    assert _count(db_engine, Article) == 1
+    assert _article(db_engine).article_id == "1000001"
+
+
+REJECT_BOOM = {
+    "sqlite": [
+        "CREATE TRIGGER reject_boom BEFORE INSERT ON articles WHEN new.title = 'boom' "
+        "BEGIN SELECT RAISE(ABORT, 'boom rejected'); END"
+    ],
+    "postgresql": [
+        "CREATE FUNCTION reject_boom() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+        "IF NEW.title = 'boom' THEN RAISE EXCEPTION 'boom rejected' USING ERRCODE = '23514'; "
+        "END IF; RETURN NEW; END $$",
+        "CREATE TRIGGER reject_boom BEFORE INSERT ON articles "
+        "FOR EACH ROW EXECUTE FUNCTION reject_boom()",
+    ],
+}
+
+
+def test_row_rejected_by_the_database_fails_alone(db_engine: Engine) -> None:
+    with db_engine.begin() as conn:
+        for statement in REJECT_BOOM[db_engine.dialect.name]:
+            conn.execute(text(statement))
+    items = [make_item(article_id="1000001"), make_item(article_id="1000002", title="boom",
+             url="https://www.fr.de/b-1000002.html", text="Andere Geschichte.")]  # fmt: skip
+    result = write_batch(db_engine, items)
+    assert [(o.status, o.reason) for o in result.outcomes] == [
+        ("new", None),
+        ("failed", "db_error"),
+    ]
+    assert _count(db_engine, Article) == 1
+    assert set(_urls(db_engine)) == {items[0]["url"]}
