@@ -32,6 +32,9 @@ class ArticleItem:
     """Decoded page; dropped by the extract pipeline."""
     external_canonical: str | None = None
     """A ``rel=canonical`` that points outside the registry (recorded, not followed)."""
+    redirected_from: list[dict[str, str]] = field(default_factory=list)
+    """Network URLs that redirected to ``fetched_url`` (old slugs): ``{"url", "site"}``;
+    publications of the story too, so later runs know them."""
     http_etag: str | None = None
     http_last_modified: str | None = None
 

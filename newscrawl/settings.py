@@ -75,5 +75,8 @@ EXTENSIONS = {
 }
 LOG_FORMATTER = "newscrawl.logs.NewscrawlLogFormatter"
 LOG_LEVEL = "INFO"
+# Neither a telnet console nor Scrapy's remote-control HTTP server (which runs posted
+# Python code) belongs in an unattended cron job.
 TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False
 FEED_EXPORT_ENCODING = "utf-8"

@@ -29,6 +29,11 @@ CRAWL = textwrap.dedent("""
     class Items(scrapy.Spider):
         name = "items"
 
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.arguments = dict(kwargs)  # what the pipeline records, as IppenSpider does
+            self.site_domains = kwargs["sites"].split(",")
+
         async def start(self):
             items = synthetic_items(options["count"], seed=5)
             items += [dict(items[0])] + [dict(items[1], url=None)]
@@ -95,6 +100,7 @@ def test_crawl_stores_items_and_records_the_run(pg_url: str, tmp_path: Path) -> 
         "items", "finished", {"sites": "fr.de", "count": "60"},
     )  # fmt: skip
     assert (run.new, run.updated, run.unchanged, run.duplicates, run.failed) == (60, 0, 1, 0, 1)
+    assert run.sites == ["fr.de"]
     assert run.finished_at is not None and run.finished_at >= run.started_at
     assert not (tmp_path / "deadletter.jsonl").exists()
 

@@ -14,6 +14,7 @@ final stats. Exit statuses (documented in the README):
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from collections.abc import Mapping
 from typing import Any
@@ -41,6 +42,22 @@ def exit_status(stats: Mapping[str, Any]) -> int:
     if sources_ok == 0 and stats.get("newscrawl/source/failed", 0):
         return EXIT_FAILED
     return EXIT_OK
+
+
+def summary(stats: Mapping[str, Any], status: int) -> str:
+    """The run in one line, the last of the log: what cron mails and people grep."""
+
+    def count(*keys: str) -> int:
+        return int(sum(stats.get(f"newscrawl/{key}", 0) for key in keys))
+
+    return (
+        f"newscrawl summary: new={count('store/new')} updated={count('store/updated')} "
+        f"unchanged={count('store/unchanged')} duplicates={count('store/duplicate')} "
+        f"failed={count('extract/failed', 'validate/failed', 'store/failed')} "
+        f"deadletter={count('store/deadletter')} "
+        f"duration={float(stats.get('elapsed_time_seconds', 0.0)):.1f}s "
+        f"finish_reason={stats.get('finish_reason', 'unknown')} exit={status}"
+    )
 
 
 class Command(ScrapyCrawlCommand):
@@ -77,5 +94,10 @@ class Command(ScrapyCrawlCommand):
         self.crawler_process.start()
         if self.crawler_process.bootstrap_failed:
             self.exitcode = EXIT_FAILED
-        else:
-            self.exitcode = exit_status(crawler.stats.get_stats())
+            return
+        stats = crawler.stats.get_stats()
+        self.exitcode = exit_status(stats)
+        logging.getLogger("newscrawl").log(
+            logging.INFO if self.exitcode == EXIT_OK else logging.ERROR,
+            summary(stats, self.exitcode),
+        )

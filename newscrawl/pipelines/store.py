@@ -107,8 +107,8 @@ class StorePipeline:
     async def open_spider(self) -> None:
         logger.info("Storing items in %s", display_url(self.engine))
         spider = self.crawler.spider
-        arguments = {k: v for k, v in vars(spider).items() if _is_argument(k, v)}
-        sites = sorted(getattr(spider, "sites", None) or [])
+        arguments = dict(getattr(spider, "arguments", {}))
+        sites = list(getattr(spider, "site_domains", []))
         try:
             await self._in_thread(self._retrying, "migrate", lambda: migrate(self.engine))
             self.run_id = await self._in_thread(
@@ -231,10 +231,3 @@ class StorePipeline:
     @staticmethod
     async def _in_thread(function: Callable[..., T], *args: Any) -> T:
         return await maybe_deferred_to_future(threads.deferToThread(function, *args))
-
-
-def _is_argument(name: str, value: Any) -> bool:
-    # Spider arguments become instance attributes; keep the JSON-able public ones.
-    if name.startswith("_") or name in ("name", "start_urls", "allowed_domains"):
-        return False
-    return isinstance(value, str | int | float | bool | list)

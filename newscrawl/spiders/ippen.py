@@ -43,10 +43,17 @@ class IppenSpider(SitemapSpider):
 
     network: Network
     selected_sites: list[Site]
+    arguments: dict[str, Any]
+    """The ``-a`` arguments as given, recorded with the crawl run."""
+
+    @property
+    def site_domains(self) -> list[str]:
+        return [site.domain for site in self.selected_sites]
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> IppenSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
+        spider.arguments = dict(kwargs)
         spider.network = Network.load(crawler.settings.get("NEWSCRAWL_SITES") or DEFAULT_SITES_PATH)
         sites_arg = kwargs.get("sites")
         spider.selected_sites = spider.network.select(
@@ -173,6 +180,7 @@ class IppenSpider(SitemapSpider):
             fetched_at=datetime.now(UTC),
             html=response.text,
             external_canonical=external_canonical,
+            redirected_from=self._redirected_from(response, fetched_url),
             http_etag=_header(response, b"ETag"),
             http_last_modified=_header(response, b"Last-Modified"),
         )
@@ -198,6 +206,15 @@ class IppenSpider(SitemapSpider):
         if article_id(canonical) == article_id(fetched_url):
             return canonical, None
         return fetched_url, None
+
+    def _redirected_from(self, response: Response, fetched_url: str) -> list[dict[str, str]]:
+        """The network URLs Scrapy's RedirectMiddleware followed to reach this page."""
+        found = []
+        for url in response.meta.get("redirect_urls", []):
+            canonical = self.network.canonical(url)
+            if canonical and canonical[0] != fetched_url:
+                found.append({"url": canonical[0], "site": canonical[1].domain})
+        return found
 
     def _follow_articles(
         self, urls: Iterable[str], lastmod: datetime | None = None
