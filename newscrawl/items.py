@@ -35,6 +35,9 @@ class ArticleItem:
     redirected_from: list[dict[str, str]] = field(default_factory=list)
     """Network URLs that redirected to ``fetched_url`` (old slugs): ``{"url", "site"}``;
     publications of the story too, so later runs know them."""
+    source_lastmod: datetime | None = None
+    """The date the sitemap or feed gave the URL when it was fetched; the next run
+    fetches the URL again only when its source dates it later."""
     http_etag: str | None = None
     http_last_modified: str | None = None
 

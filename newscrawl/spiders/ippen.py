@@ -181,6 +181,7 @@ class IppenSpider(SitemapSpider):
             html=response.text,
             external_canonical=external_canonical,
             redirected_from=self._redirected_from(response, fetched_url),
+            source_lastmod=response.meta.get(LASTMOD),
             http_etag=_header(response, b"ETag"),
             http_last_modified=_header(response, b"Last-Modified"),
         )

@@ -119,9 +119,9 @@ def _source(spec: NetworkSpec, state: StateFile, domain: str, path: str) -> Resp
 
 def _sitemap(spec: NetworkSpec, state: StateFile, domain: str, path: str) -> Response | None:
     if path == "/sitemap-index.xml":
-        return _ok(sources.index_xml(spec, domain, sources.sitemap_index(spec, domain)), XML)
+        return _ok(sources.index_xml(spec, domain, sources.sitemap_index(spec, domain), state), XML)
     if path == "/sitemaps/archive-index.xml":
-        return _ok(sources.index_xml(spec, domain, sources.ARCHIVE_CHILDREN), XML)
+        return _ok(sources.index_xml(spec, domain, sources.ARCHIVE_CHILDREN, state), XML)
     if path == "/sitemaps/archive-1.xml.gz":
         entries = sources.chunk_entries(spec, domain, 0, archive=True)
         body = sources.gzipped(sources.urlset(entries, state))

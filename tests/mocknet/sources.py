@@ -8,6 +8,7 @@ gzip-compressed archive sitemap (the oldest articles).
 from __future__ import annotations
 
 import gzip
+import re
 from collections.abc import Iterable
 from itertools import islice
 from xml.sax.saxutils import escape
@@ -115,9 +116,25 @@ def sitemap_index(spec: NetworkSpec, domain: str) -> list[str]:
 ARCHIVE_CHILDREN = ["/sitemaps/archive-1.xml.gz"]
 
 
-def index_xml(spec: NetworkSpec, domain: str, children: list[str]) -> str:
+def child_lastmod(spec: NetworkSpec, domain: str, child: str, state: StateFile) -> str | None:
+    """The newest lastmod inside a child sitemap, as a real index states it (none if broken)."""
+    if child in ("/sitemaps/archive-index.xml", *ARCHIVE_CHILDREN):
+        entries = chunk_entries(spec, domain, 0, archive=True)
+    elif match := re.fullmatch(r"/sitemaps/articles-(\d+)\.xml", child):
+        entries = chunk_entries(spec, domain, int(match.group(1)), archive=False)
+    else:
+        return None
+    newest = max((modified_at(m, state.get(m.article_id)) for _, m in entries), default=None)
+    return newest.isoformat() if newest else None
+
+
+def index_xml(spec: NetworkSpec, domain: str, children: list[str], state: StateFile) -> str:
     base = spec.base_url(domain)
-    entries = "".join(f"<sitemap><loc>{base}{c}</loc></sitemap>\n" for c in children)
+    entries = ""
+    for child in children:
+        lastmod = child_lastmod(spec, domain, child, state)
+        stamp = f"<lastmod>{lastmod}</lastmod>" if lastmod else ""
+        entries += f"<sitemap><loc>{base}{child}</loc>{stamp}</sitemap>\n"
     return (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
         '<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
