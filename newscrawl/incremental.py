@@ -91,7 +91,12 @@ class IncrementalMiddleware:
             self._skip("older_than_since", request)
         if not request.meta.get(ARTICLE):
             return
-        stored = await maybe_deferred_to_future(deferToThread(self._stored_fetch, request.url))
+        try:
+            stored = await maybe_deferred_to_future(deferToThread(self._stored_fetch, request.url))
+        except SQLAlchemyError as exc:
+            # Not knowing what is stored costs a fetch, never an article.
+            self._lookup_failed(exc)
+            return
         if stored is None:
             return
         if lastmod is None or lastmod <= stored.version_time:
@@ -102,6 +107,12 @@ class IncrementalMiddleware:
         if stored.last_modified:
             request.headers.setdefault(b"If-Modified-Since", stored.last_modified)
         request.meta["handle_httpstatus_list"] = [304]
+
+    def _lookup_failed(self, exc: SQLAlchemyError) -> None:
+        if not self.stats.get_value("newscrawl/incremental/lookup_failed"):
+            cause = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+            logger.warning("Cannot read the store, fetching articles regardless: %s", cause)
+        self.stats.inc_value("newscrawl/incremental/lookup_failed")
 
     def _skip(self, reason: str, request: Request) -> None:
         self.stats.inc_value(f"newscrawl/incremental/skipped/{reason}")

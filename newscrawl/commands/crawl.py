@@ -68,7 +68,7 @@ class Command(ScrapyCrawlCommand):
         try:
             network = Network.load(self.settings.get("NEWSCRAWL_SITES") or DEFAULT_SITES_PATH)
             sites = opts.spargs.get("sites")
-            network.select(sites.split(",") if sites else None)
+            network.select(sites.split(",") if sites is not None else None)
             if opts.spargs.get("since"):
                 parse_since(opts.spargs["since"])
         except (RegistryError, ValueError) as exc:
