@@ -1,0 +1,197 @@
+"""Statistics of the store for people: articles per day and site, sections, authors,
+stories on several portals, crawl runs (not Scrapy's crawl stats).
+
+Each table is one SQLAlchemy Core query with bound parameters, on SQLite and PostgreSQL
+alike; where the databases spell a thing differently (the day of a timestamp, the
+elements of a JSON list) one small construct hides it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Engine,
+    FunctionElement,
+    Select,
+    String,
+    Subquery,
+    distinct,
+    func,
+    select,
+)
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+
+from newscrawl.query import Filters
+from newscrawl.store.models import Article, ArticleUrl, CrawlRun
+
+STAT_TABLES = ("days", "sections", "authors", "syndicated", "runs")
+
+
+@dataclass
+class StatTable:
+    columns: list[str]
+    rows: list[dict[str, Any]]
+
+
+class utc_day(FunctionElement[str]):
+    """``YYYY-MM-DD`` of a UTC timestamp column, the same string on both databases.
+
+    SQLite stores UTC as text (``date()`` cuts it); PostgreSQL's ``date()`` would use
+    the session's time zone, so the day is taken at UTC explicitly.
+    """
+
+    type = String()
+    inherit_cache = True
+    name = "utc_day"
+
+
+@compiles(utc_day, "sqlite")
+def _utc_day_sqlite(element: utc_day, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"date({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(utc_day, "postgresql")
+def _utc_day_postgresql(element: utc_day, compiler: SQLCompiler, **kw: Any) -> str:
+    column = compiler.process(element.clauses, **kw)
+    return f"to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD')"
+
+
+def _article_filters(filters: Filters) -> list[ColumnElement[bool]]:
+    """The filters stats honour (site and publication window) as WHERE clauses."""
+    clauses: list[ColumnElement[bool]] = []
+    if filters.site:
+        clauses.append(Article.site == filters.site)
+    if filters.since:
+        clauses.append(Article.published_at >= filters.since)
+    if filters.until:
+        clauses.append(Article.published_at <= filters.until)
+    return clauses
+
+
+def stats(
+    engine: Engine, filters: Filters, limit: int, tables: Sequence[str] = STAT_TABLES
+) -> dict[str, StatTable]:
+    """``{table name: columns and rows}`` for each of ``tables`` (``STAT_TABLES``), in that order.
+
+    ``limit`` is the rows per table, except ``days``: the latest ``limit`` days, every
+    site of each.
+    """
+    where = _article_filters(filters)
+    builders = {
+        "days": lambda: _days(where, limit),
+        "sections": lambda: _sections(where, limit),
+        "authors": lambda: _authors(engine, where, limit),
+        "syndicated": lambda: _syndicated(where, limit),
+        "runs": lambda: _runs(limit),
+    }
+    result: dict[str, StatTable] = {}
+    with engine.connect() as conn:
+        for table in tables:
+            rows = conn.execute(builders[table]())
+            result[table] = StatTable(list(rows.keys()), [dict(row._mapping) for row in rows])
+    for row in result["syndicated"].rows if "syndicated" in result else []:
+        # String aggregation order is not defined in SQL; sort for stable output.
+        row["sites"] = ", ".join(sorted(row["sites"].split(",")))
+    return result
+
+
+def _days(where: list[ColumnElement[bool]], limit: int) -> Select[Any]:
+    day = utc_day(Article.published_at)
+    latest = select(day.label("day")).where(*where).distinct().order_by(day.desc()).limit(limit)
+    latest_days = latest.subquery()
+    return (
+        select(day.label("day"), Article.site, func.count().label("articles"))
+        .where(*where, day.in_(select(latest_days.c.day)))
+        .group_by(day, Article.site)
+        .order_by(day.desc(), Article.site)
+    )
+
+
+def _sections(where: list[ColumnElement[bool]], limit: int) -> Select[Any]:
+    # The top level of the section path: "Politik" for ["Politik", "Ausland"].
+    section = Article.section[0].as_string()
+    return (
+        select(section.label("section"), func.count().label("articles"))
+        .where(*where)
+        .group_by(section)
+        .order_by(func.count().desc(), section)
+        .limit(limit)
+    )
+
+
+def _authors(engine: Engine, where: list[ColumnElement[bool]], limit: int) -> Select[Any]:
+    names = _json_elements(engine, Article.authors)
+    return (
+        select(names.c.value.label("author"), func.count(distinct(Article.id)).label("articles"))
+        .select_from(Article)
+        .join(names, names.c.value.isnot(None))
+        .where(*where)
+        .group_by(names.c.value)
+        .order_by(func.count(distinct(Article.id)).desc(), names.c.value)
+        .limit(limit)
+    )
+
+
+def _json_elements(engine: Engine, column: Any) -> Any:
+    """The elements of a JSON list column as a table with a ``value`` column.
+
+    The two databases name this differently (``json_each`` / ``jsonb_array_elements_text``);
+    PostgreSQL needs the column list spelled out (``render_derived``).
+    """
+    if engine.dialect.name == "sqlite":
+        return func.json_each(column).table_valued("value")
+    return func.jsonb_array_elements_text(column).table_valued("value").render_derived()
+
+
+def _syndicated(where: list[ColumnElement[bool]], limit: int) -> Select[Any]:
+    publications: Subquery = select(ArticleUrl.article, ArticleUrl.site).distinct().subquery()
+    portals = func.count().label("portals")
+    multi = (
+        select(
+            publications.c.article,
+            portals,
+            func.aggregate_strings(publications.c.site, ",").label("sites"),
+        )
+        .group_by(publications.c.article)
+        .having(func.count() > 1)
+        .subquery()
+    )
+    return (
+        select(
+            Article.id,
+            Article.published_at,
+            multi.c.portals,
+            multi.c.sites,
+            Article.title,
+            Article.url,
+        )
+        .join(multi, multi.c.article == Article.id)
+        .where(*where)
+        .order_by(multi.c.portals.desc(), Article.published_at.desc().nulls_last(), Article.id)
+        .limit(limit)
+    )
+
+
+def _runs(limit: int) -> Select[Any]:
+    return (
+        select(
+            CrawlRun.id,
+            CrawlRun.started_at,
+            CrawlRun.finished_at,
+            CrawlRun.spider,
+            CrawlRun.status,
+            CrawlRun.new,
+            CrawlRun.updated,
+            CrawlRun.unchanged,
+            CrawlRun.duplicates,
+            CrawlRun.failed,
+            CrawlRun.sites,
+        )
+        .order_by(CrawlRun.started_at.desc(), CrawlRun.id.desc())
+        .limit(limit)
+    )
