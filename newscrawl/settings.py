@@ -45,6 +45,22 @@ NEWSCRAWL_DEADLETTER_PATH = "data/deadletter.jsonl"
 NEWSCRAWL_INCREMENTAL = True
 NEWSCRAWL_INCREMENTAL_WINDOW_HOURS = 72.0
 
+# --- several machines (newscrawl/cluster, README "Running on several machines") -----
+
+# Redis of the shared crawl, e.g. redis://127.0.0.1:6379/0: set, this crawl is a worker
+# of the cluster (shared scrapy-redis queue and duplicate filter, run lock and politeness
+# in Redis; the store must be PostgreSQL). Empty: a standalone crawl, nothing changes.
+NEWSCRAWL_REDIS_URL = os.environ.get("NEWSCRAWL_REDIS_URL", "")
+# Prefix of every Redis key of the cluster: several clusters (or tests) can share a Redis.
+NEWSCRAWL_CLUSTER_PREFIX = "newscrawl"
+# Politeness per portal for the whole cluster, however many workers: requests a second,
+# tokens a quiet portal may save up, and downloads in flight at once.
+NEWSCRAWL_CLUSTER_RATE_PER_PORTAL = 2.0
+NEWSCRAWL_CLUSTER_BURST = 1.0
+NEWSCRAWL_CLUSTER_CONCURRENCY_PER_PORTAL = 4
+# Off (NotConfigured) unless NEWSCRAWL_REDIS_URL is set.
+ADDONS = {"newscrawl.cluster.RedisClusterAddon": 0}
+
 # --- politeness ---------------------------------------------------------------------
 
 # Identify the crawler; operators should add a contact address.

@@ -8,7 +8,8 @@ final stats. Exit statuses (documented in the README):
 * 1 the crawl failed: interrupted, or no source of any selected portal answered
 * 2 bad arguments or settings (unknown site, unreadable registry)
 * 3 items could not be written and wait in the dead-letter file
-* 75 another crawl holds this database's lock (EX_TEMPFAIL: try again later)
+* 75 another crawl holds this database's lock, or (NEWSCRAWL_REDIS_URL) a cluster run
+  with other arguments is going on (EX_TEMPFAIL: try again later)
 """
 
 from __future__ import annotations
@@ -23,8 +24,9 @@ from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.exceptions import UsageError
 from sqlalchemy.exc import SQLAlchemyError
 
+from newscrawl.cluster import ClusterUnavailable, check_settings, cluster_lock
 from newscrawl.dates import parse_since
-from newscrawl.lock import LockHeld, crawl_lock
+from newscrawl.lock import LockHeld
 from newscrawl.logs import redact
 from newscrawl.network import DEFAULT_SITES_PATH, Network, RegistryError
 
@@ -71,14 +73,18 @@ class Command(ScrapyCrawlCommand):
             network.select(sites.split(",") if sites is not None else None)
             if opts.spargs.get("since"):
                 parse_since(opts.spargs["since"])
+            check_settings(self.settings)
         except (RegistryError, ValueError) as exc:
             self._error(exc, EXIT_USAGE)
             return
         try:
-            with crawl_lock(self.settings["NEWSCRAWL_DATABASE_URL"]):
+            # Standalone: the database's lock; with NEWSCRAWL_REDIS_URL: join the cluster's run.
+            with cluster_lock(self.settings, opts.spargs):
                 self._crawl(args[0], opts)
         except LockHeld as exc:
             self._error(exc, EXIT_LOCKED)
+        except ClusterUnavailable as exc:
+            self._error(exc, EXIT_FAILED)
         except SQLAlchemyError as exc:
             cause = getattr(exc, "orig", None) or exc
             self._error(f"database: {str(cause).strip().splitlines()[0]}", EXIT_FAILED)
@@ -97,6 +103,9 @@ class Command(ScrapyCrawlCommand):
             return
         stats = crawler.stats.get_stats()
         self.exitcode = exit_status(stats)
+        if stats.get("newscrawl/cluster/redis_unavailable"):
+            self.exitcode = self.exitcode or EXIT_FAILED
+            self._error("Redis went away mid-run; this worker stopped", self.exitcode)
         logging.getLogger("newscrawl").log(
             logging.INFO if self.exitcode == EXIT_OK else logging.ERROR,
             summary(stats, self.exitcode),

@@ -1,0 +1,292 @@
+"""Several real ``scrapy crawl ippen`` workers on one Redis queue and one PostgreSQL store."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+from sqlalchemy import create_engine, text
+
+from newscrawl.cluster.config import Keys
+from newscrawl.cluster.lock import join_run, run_spec
+from newscrawl.urls import article_id
+from tests.cluster_support import REDIS_SERVER, cluster_prefix, redis_client
+from tests.crawling import REPO_ROOT, SCRAPY, CrawlResult, stored_articles
+from tests.mocknet import MockNetwork
+
+__all__ = ["cluster_prefix", "redis_client"]  # fixtures, imported for pytest
+
+_worker_numbers = itertools.count()
+
+
+def start_worker(
+    net: MockNetwork,
+    db_url: str,
+    workdir: Path,
+    prefix: str,
+    *args: str,
+    redis_url: str = REDIS_SERVER,
+) -> tuple[subprocess.Popen[bytes], Path]:
+    log_file = workdir / f"worker-{next(_worker_numbers)}.log"
+    command = [
+        str(SCRAPY), "crawl", "ippen",
+        "-s", f"NEWSCRAWL_SITES={net.registry_path}",
+        "-s", f"NEWSCRAWL_DATABASE_URL={db_url}",
+        "-s", f"NEWSCRAWL_DEADLETTER_PATH={workdir / 'deadletter.jsonl'}",
+        "-s", f"NEWSCRAWL_CLUSTER_PREFIX={prefix}",
+        "-s", "AUTOTHROTTLE_ENABLED=False",
+        # The mock's stories are dated 2024: a later run's window must still reach them.
+        "-s", "NEWSCRAWL_INCREMENTAL_WINDOW_HOURS=200000",
+        "-s", f"LOG_FILE={log_file}",
+        *args,
+    ]  # fmt: skip
+    env = {**os.environ, "NEWSCRAWL_REDIS_URL": redis_url}
+    with (
+        log_file.with_suffix(".out").open("w") as out,
+        log_file.with_suffix(".err").open("w") as err,
+    ):
+        # Its own process group: a SIGKILL then takes its extraction pool with it, as a
+        # dying machine or an OOM kill of the whole unit would.
+        process = subprocess.Popen(
+            command, cwd=REPO_ROOT, env=env, stdout=out, stderr=err, start_new_session=True
+        )
+    return process, log_file
+
+
+def finish(process: subprocess.Popen[bytes], log_file: Path, timeout: float = 240) -> CrawlResult:
+    try:
+        process.wait(timeout=timeout)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    log = log_file.read_text(encoding="utf-8") if log_file.exists() else ""
+    stdout, stderr = (log_file.with_suffix(s).read_text() for s in (".out", ".err"))
+    return CrawlResult(process.returncode, stdout, stderr, log)
+
+
+def run_workers(
+    net: MockNetwork, db_url: str, workdir: Path, prefix: str, count: int, *args: str
+) -> list[CrawlResult]:
+    started = [start_worker(net, db_url, workdir, prefix, *args) for _ in range(count)]
+    return [finish(*worker) for worker in started]
+
+
+def article_fetches(net: MockNetwork) -> Counter[str]:
+    """Successful GETs of article pages at the mock, per URL."""
+    return Counter(
+        r.url for r in net.requests() if r.method == "GET" and r.status < 500 and article_id(r.url)
+    )
+
+
+def served_times(net: MockNetwork) -> list[tuple[str, float]]:
+    """(portal ip, time) of every request the mock served; its log records the time."""
+    lines = (net.workdir / "requests.jsonl").read_text(encoding="utf-8").splitlines()
+    records = [json.loads(line) for line in lines if line.endswith("}")]
+    return [(r["host"].rsplit(":", 1)[0], r["time"]) for r in records]
+
+
+def empty_database(url: str) -> None:
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+def row_counts(url: str) -> tuple[int, int]:
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        rows = connection.execute(text("SELECT count(*), count(DISTINCT url) FROM articles"))
+        total, distinct = rows.one()
+    engine.dispose()
+    return total, distinct
+
+
+def assert_clean(results: list[CrawlResult]) -> None:
+    for result in results:
+        assert result.returncode == 0, result.stderr[-2000:] + result.log[-3000:]
+        assert "Traceback" not in result.log + result.stderr
+
+
+@pytest.mark.parametrize("workers", [2, 3])
+def test_workers_fetch_each_article_once_and_store_the_full_set(
+    workers: int,
+    mock_network: MockNetwork,
+    pg_url: str,
+    cluster_prefix: str,
+    redis_client: redis.Redis,
+    tmp_path: Path,
+) -> None:
+    empty_database(pg_url)
+    mock_network.reset_requests()
+    results = run_workers(
+        mock_network, pg_url, tmp_path, cluster_prefix, workers,
+        # Slow enough that every worker is up before the crawl is over.
+        "-s", "NEWSCRAWL_CLUSTER_RATE_PER_PORTAL=4",
+    )  # fmt: skip
+    assert_clean(results)
+    fetched = article_fetches(mock_network)
+    assert max(fetched.values()) == 1, [url for url, n in fetched.items() if n > 1]
+    assert set(stored_articles(pg_url)) == mock_network.expected_urls
+    assert row_counts(pg_url) == (len(mock_network.expected_urls),) * 2
+    seeded = [r.stats.get("newscrawl/cluster/seeded") for r in results]
+    assert sorted(seeded) == [0.0] * (workers - 1) + [1.0]
+    # The whole cluster did the crawl, not one worker while the others left at once.
+    assert sum(1 for r in results if r.stats.get("scheduler/dequeued/redis", 0) > 0) >= 2
+    assert not redis_client.exists(f"{cluster_prefix}:run")  # the last worker ended the run
+    assert not list(redis_client.scan_iter(match=f"{cluster_prefix}:run:*"))
+
+
+def test_portal_rate_holds_for_the_cluster(
+    mock_network: MockNetwork, pg_url: str, cluster_prefix: str, tmp_path: Path
+) -> None:
+    rate = 2.0
+    empty_database(pg_url)
+    mock_network.reset_requests()
+    results = run_workers(
+        mock_network, pg_url, tmp_path, cluster_prefix, 2,
+        "-s", f"NEWSCRAWL_CLUSTER_RATE_PER_PORTAL={rate}",
+    )  # fmt: skip
+    assert_clean(results)
+    by_portal: dict[str, list[float]] = {}
+    for ip, at in served_times(mock_network):
+        by_portal.setdefault(ip, []).append(at)
+    busiest = max(by_portal.values(), key=len)
+    assert len(busiest) >= 10, "enough requests to measure a rate"
+    for times in by_portal.values():
+        times.sort()
+        window = 3.0
+        worst = max(sum(1 for t in times if s <= t < s + window) for s in times)
+        # rate x window, the one stored token, and one for the server's clock resolution
+        assert worst <= rate * window + 2, (worst, times)
+    span = busiest[-1] - busiest[0]
+    assert len(busiest) / span <= rate * 1.1 + 1 / span
+
+
+def test_killed_worker_loses_nothing_for_good(
+    mock_network: MockNetwork,
+    pg_url: str,
+    cluster_prefix: str,
+    redis_client: redis.Redis,
+    tmp_path: Path,
+) -> None:
+    empty_database(pg_url)
+    mock_network.reset_requests()
+    slow = ("-s", "NEWSCRAWL_CLUSTER_RATE_PER_PORTAL=3")
+    workers = [
+        start_worker(mock_network, pg_url, tmp_path, cluster_prefix, *slow) for _ in range(3)
+    ]
+    victim = workers[0][0]
+    deadline = time.monotonic() + 120
+    while sum(article_fetches(mock_network).values()) < 8:  # mid-crawl
+        assert time.monotonic() < deadline, "the crawl never got going"
+        time.sleep(0.1)
+    os.killpg(victim.pid, signal.SIGKILL)
+    victim.wait()
+    assert_clean([finish(*worker) for worker in workers[1:]])
+    assert not redis_client.exists(f"{cluster_prefix}:run")
+    # One more run (one worker is enough) rediscovers whatever the dead worker held.
+    fast = ("-s", "NEWSCRAWL_CLUSTER_RATE_PER_PORTAL=50")
+    assert_clean(run_workers(mock_network, pg_url, tmp_path, cluster_prefix, 1, *fast))
+    assert set(stored_articles(pg_url)) == mock_network.expected_urls
+    assert row_counts(pg_url) == (len(mock_network.expected_urls),) * 2
+
+
+def test_bad_setups_fail_at_start_with_one_line(
+    mock_network: MockNetwork,
+    pg_url: str,
+    cluster_prefix: str,
+    redis_client: redis.Redis,
+    tmp_path: Path,
+) -> None:
+    sqlite = finish(*start_worker(mock_network, f"sqlite:///{tmp_path}/x.db", tmp_path, "p"))
+    assert sqlite.returncode == 2
+    assert sqlite.stderr.splitlines() == [
+        "newscrawl: error: NEWSCRAWL_REDIS_URL needs a PostgreSQL store shared by all workers, "
+        "not sqlite (set NEWSCRAWL_DATABASE_URL=postgresql+psycopg://...)"
+    ]
+    down = finish(
+        *start_worker(mock_network, pg_url, tmp_path, "p", redis_url="redis://127.0.0.1:1/0")
+    )
+    assert down.returncode == 1
+    assert len(down.stderr.splitlines()) == 1
+    assert down.stderr.startswith(
+        "newscrawl: error: Redis at redis://127.0.0.1:1/0 is unreachable: "
+    )
+    other = join_run(redis_client, Keys(cluster_prefix), run_spec({"sites": "fr.de"}), "w")
+    try:
+        held = finish(*start_worker(mock_network, pg_url, tmp_path, cluster_prefix))
+    finally:
+        other.leave()
+    assert held.returncode == 75
+    assert held.stderr.startswith(f"newscrawl: error: cluster run {other.keys.run} (started ")
+    assert len(held.stderr.splitlines()) == 1
+
+
+@pytest.fixture
+def private_redis(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+    """A Redis of this test's own, to be stopped under a running worker."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+         "--appendonly", "no", "--dir", str(tmp_path)],
+        stdout=subprocess.DEVNULL,
+    )  # fmt: skip
+    client = redis.Redis(port=port)
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            client.ping()
+            break
+        except redis.ConnectionError:
+            assert time.monotonic() < deadline, "redis-server did not start"
+            time.sleep(0.05)
+    yield server, f"redis://127.0.0.1:{port}/0"
+    server.kill()
+    server.wait()
+
+
+def test_redis_lost_mid_run_stops_the_worker_and_keeps_what_it_extracted(
+    mock_network: MockNetwork,
+    pg_url: str,
+    private_redis: tuple[subprocess.Popen[bytes], str],
+    tmp_path: Path,
+) -> None:
+    server, url = private_redis
+    empty_database(pg_url)
+    mock_network.reset_requests()
+    worker = start_worker(
+        mock_network, pg_url, tmp_path, "lost", "-s", "NEWSCRAWL_CLUSTER_RATE_PER_PORTAL=2",
+        redis_url=url,
+    )  # fmt: skip
+    deadline = time.monotonic() + 120
+    while sum(article_fetches(mock_network).values()) < 6:
+        assert time.monotonic() < deadline, "the crawl never got going"
+        time.sleep(0.1)
+    server.terminate()
+    result = finish(*worker, timeout=120)
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        "newscrawl: error: Redis went away mid-run; this worker stopped"
+    ]
+    assert "Traceback" not in result.log
+    assert result.log.count("Redis unreachable (") == 1
+    assert result.stats["newscrawl/cluster/redis_unavailable"] == 1
+    scraped = result.stats.get("item_scraped_count", 0)
+    deadletter = tmp_path / "deadletter.jsonl"
+    dead = len(deadletter.read_text().splitlines()) if deadletter.exists() else 0
+    assert scraped >= 1
+    assert len(stored_articles(pg_url)) + dead == scraped
