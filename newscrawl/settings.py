@@ -34,6 +34,11 @@ NEWSCRAWL_MIN_WORDS = 20
 NEWSCRAWL_STORE_BATCH_SIZE = 200
 NEWSCRAWL_STORE_FLUSH_SECONDS = 2.0
 
+# A batch the database refuses is retried this many times, waiting BACKOFF seconds
+# first and twice as long each time after.
+NEWSCRAWL_STORE_RETRIES = 4
+NEWSCRAWL_STORE_BACKOFF = 1.0
+
 # Items the database would not take after the retries go here, one JSON object
 # a line; `python -m newscrawl.store reimport FILE` puts them back.
 NEWSCRAWL_DEADLETTER_PATH = "data/deadletter.jsonl"
