@@ -9,6 +9,7 @@ becomes SQL text, and the same code runs on SQLite and PostgreSQL.
 from __future__ import annotations
 
 import re
+import sqlite3
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
@@ -17,11 +18,13 @@ from typing import Any
 from sqlalchemy import (
     Engine,
     Select,
+    event,
     literal,
     or_,
     select,
     union,
 )
+from sqlalchemy.exc import SQLAlchemyError
 
 from newscrawl.dates import parse_since, parse_timestamp
 from newscrawl.store.models import Article, ArticleUrl, ArticleVersion
@@ -34,6 +37,8 @@ ARTICLE_COLUMNS: tuple[str, ...] = tuple(column.name for column in RESULT_COLUMN
 URL_COLUMNS = ("first_seen_at", "last_seen_at", "site", "article_id", "url")
 VERSION_COLUMNS = ("id", "fetched_at", "modified_at", "title")
 _DATE_ONLY = re.compile(r"^\s*\d{4}-\d{2}-\d{2}\s*$")
+SQLITE_PROGRESS_STEPS = 10_000
+"""SQLite virtual machine steps between two chances for Ctrl-C (a few microseconds)."""
 
 
 class QueryError(ValueError):
@@ -62,6 +67,40 @@ class Story:
     article: dict[str, Any]
     urls: list[dict[str, Any]] = field(default_factory=list)
     versions: list[dict[str, Any]] = field(default_factory=list)
+
+
+# --- Ctrl-C -------------------------------------------------------------------------------
+
+
+def interruptible(engine: Engine) -> Engine:
+    """``engine``, made to stop a running SQLite statement on Ctrl-C.
+
+    The sqlite3 module runs a statement to its end without returning to Python, so a
+    KeyboardInterrupt would wait for it. A progress handler is Python code that SQLite
+    calls every few thousand steps; the pending interrupt is raised there, and sqlite3
+    aborts the statement with SQLITE_INTERRUPT (see ``is_interrupted``). psycopg needs
+    nothing: it cancels the server's statement on KeyboardInterrupt itself.
+    """
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _add_progress_handler)
+    return engine
+
+
+def _add_progress_handler(dbapi_connection: sqlite3.Connection, _record: object) -> None:
+    dbapi_connection.set_progress_handler(_keep_going, SQLITE_PROGRESS_STEPS)
+
+
+def _keep_going() -> int:
+    return 0
+
+
+def is_interrupted(exc: SQLAlchemyError) -> bool:
+    """Whether ``exc`` is how sqlite3 reports a KeyboardInterrupt in the progress handler."""
+    orig = getattr(exc, "orig", None)
+    return (
+        isinstance(orig, sqlite3.OperationalError)
+        and orig.sqlite_errorcode == sqlite3.SQLITE_INTERRUPT
+    )
 
 
 # --- argument parsing helpers -----------------------------------------------------------

@@ -1,9 +1,14 @@
 """``scrapy articles``: real command runs against a database filled by the store itself.
 
-Each test runs the command in a subprocess from the repository root, on SQLite and on
-PostgreSQL (``tests/dbs.py``: PostgreSQL is skipped only outside CI). The database holds
-five stories written through ``write_batch``: one of them syndicated to a second portal
-and later updated (a version), plus two crawl runs.
+Most tests run the command in this process through Scrapy's own entry point
+(``scrapy.cmdline.execute``, what the ``scrapy`` script calls), on SQLite and on
+PostgreSQL (``tests/dbs.py``: PostgreSQL is skipped only outside CI). A few run the
+real ``scrapy`` executable in a subprocess to prove the wiring a person uses: the
+project found from scrapy.cfg, stdout/stderr, exit statuses, the environment, Ctrl-C.
+Each subprocess costs about a second of interpreter and Scrapy start-up, an in-process
+run a few milliseconds. The database holds five stories written through
+``write_batch``: one of them syndicated to a second portal and later updated (a
+version), plus two crawl runs.
 """
 
 from __future__ import annotations
@@ -13,17 +18,26 @@ import io
 import json
 import os
 import re
+import signal
+import sqlite3
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from contextlib import redirect_stderr, redirect_stdout
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import insert, text
+from scrapy.cmdline import execute
+from sqlalchemy import Engine, create_engine, insert, inspect, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 
+from newscrawl import query
 from newscrawl.store import make_engine, migrate, write_batch
 from newscrawl.store.models import CrawlRun
 
@@ -170,20 +184,77 @@ def fill(url: str) -> None:
         engine.dispose()
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def database(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[str]:
-    """A filled database per backend, shared by the module's tests (they only read)."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('query')}/news.db"
-    else:
-        url = request.getfixturevalue("pg_url")
+@pytest.fixture(scope="module")
+def sqlite_database(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = f"sqlite:///{tmp_path_factory.mktemp('query')}/news.db"
     fill(url)
-    yield url
+    return url
 
 
-def articles(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+@pytest.fixture(scope="module")
+def pg_database(pg_url: str) -> str:
+    fill(pg_url)
+    return pg_url
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def database(request: pytest.FixtureRequest) -> str:
+    """A filled database per backend, shared by the module's tests (they only read)."""
+    fixture = {"sqlite": "sqlite_database", "postgresql": "pg_database"}[request.param]
+    url: str = request.getfixturevalue(fixture)
+    return url
+
+
+@pytest.fixture(scope="module")
+def empty_database(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = f"sqlite:///{tmp_path_factory.mktemp('empty')}/news.db"
+    migrate(url)
+    return url
+
+
+@dataclass(frozen=True)
+class Run:
+    status: int | str | None
+    stdout: str
+    stderr: str
+
+
+class Articles:
+    """``scrapy articles ARGS`` run in this process through ``scrapy.cmdline.execute``.
+
+    That function is the whole ``scrapy`` script: it finds the project from scrapy.cfg in
+    the current directory, loads the settings, builds the command's parser and ends with
+    ``sys.exit``. Only the interpreter start-up and the imports are skipped.
+    """
+
+    def __call__(self, *args: str) -> Run:
+        stdout, stderr = io.StringIO(), io.StringIO()
+        with redirect_stdout(stdout), redirect_stderr(stderr), pytest.raises(SystemExit) as end:
+            execute(["scrapy", "articles", *args])
+        return Run(end.value.code, stdout.getvalue(), stderr.getvalue())
+
+    def ok(self, *args: str) -> str:
+        result = self(*args)
+        assert (result.status, result.stderr) == (0, ""), result.stderr
+        return result.stdout
+
+
+@pytest.fixture
+def cli(monkeypatch: pytest.MonkeyPatch) -> Articles:
+    monkeypatch.chdir(ROOT)
+    # execute() sets SCRAPY_SETTINGS_MODULE (from scrapy.cfg) and appends to sys.path for
+    # the whole process. Set-then-delete: unset during the test, so scrapy.cfg is really
+    # read, and put back as it was before the test afterwards.
+    monkeypatch.setenv("SCRAPY_SETTINGS_MODULE", "")
+    monkeypatch.delenv("SCRAPY_SETTINGS_MODULE")
+    monkeypatch.setattr(sys, "path", [*sys.path])
+    return Articles()
+
+
+def scrapy_articles(
+    *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """The real executable, for the few tests of what only a new process shows."""
     return subprocess.run(
         [SCRAPY, "articles", *args],
         cwd=ROOT,
@@ -193,38 +264,6 @@ def articles(*args: str, env: dict[str, str] | None = None) -> subprocess.Comple
         env=env,
         check=False,
     )
-
-
-def ok(*args: str) -> str:
-    result = articles(*args)
-    assert (result.returncode, result.stderr) == (0, ""), result.stderr
-    return result.stdout
-
-
-def error(*args: str) -> tuple[int, str]:
-    result = articles(*args)
-    assert result.stdout == ""
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1, result.stderr
-    return result.returncode, lines[0]
-
-
-def run_all(commands: list[list[str]]) -> list[subprocess.CompletedProcess[str]]:
-    """Several command runs at once: each one is mostly Scrapy's start-up time."""
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        return list(pool.map(lambda args: articles(*args), commands))
-
-
-def run_many(commands: list[list[str]], database: str, subcommand: str) -> list[str]:
-    """The outputs of ``subcommand`` with each argument list; every run must succeed."""
-    results = run_all([[subcommand, *args, "--database", database] for args in commands])
-    failed = [
-        (args, r.stderr)
-        for args, r in zip(commands, results, strict=True)
-        if r.returncode or r.stderr
-    ]
-    assert failed == []
-    return [result.stdout for result in results]
 
 
 def jsonl(text: str) -> list[dict[str, Any]]:
@@ -242,8 +281,10 @@ published_at      site       title                                              
 """  # noqa: E501
 
 
-def test_search_without_words_lists_the_latest_articles_as_a_table(database: str) -> None:
-    assert ok("search", "--database", database) == LATEST_TABLE
+def test_search_without_words_lists_the_latest_articles_as_a_table(
+    database: str, cli: Articles
+) -> None:
+    assert cli.ok("search", "--database", database) == LATEST_TABLE
 
 
 SEARCHES: list[tuple[list[str], list[str]]] = [
@@ -268,17 +309,17 @@ SEARCHES: list[tuple[list[str], list[str]]] = [
 ]
 
 
-def test_search_words_and_filters(database: str) -> None:
-    runs = run_many([[*args, "--format", "jsonl"] for args, _ in SEARCHES], database, "search")
+def test_search_words_and_filters(database: str, cli: Articles) -> None:
     found = [
-        (args, [row["url"] for row in jsonl(out)])
-        for (args, _), out in zip(SEARCHES, runs, strict=True)
-    ]
+        (args, [row["url"] for row in jsonl(cli.ok("search", *args, "--format", "jsonl",
+                                                    "--database", database))])
+        for args, _ in SEARCHES
+    ]  # fmt: skip
     assert found == SEARCHES
 
 
-def test_jsonl_rows_carry_every_article_column(database: str) -> None:
-    [row] = jsonl(ok("search", "Ambrosia", "--format", "jsonl", "--database", database))
+def test_jsonl_rows_carry_every_article_column(database: str, cli: Articles) -> None:
+    [row] = jsonl(cli.ok("search", "Ambrosia", "--format", "jsonl", "--database", database))
     assert row == {
         "id": 1, "url": AMBROSIA_URL, "site": "fr.de", "article_id": "93036630",
         "title": AMBROSIA["title"], "seo_title": None, "kicker": None, "lead": AMBROSIA["lead"],
@@ -298,10 +339,10 @@ def test_jsonl_rows_carry_every_article_column(database: str) -> None:
     assert len(row["content_hash"]) == 64
 
 
-def test_csv_goes_to_the_output_file(database: str, tmp_path: Path) -> None:
+def test_csv_goes_to_the_output_file(database: str, cli: Articles, tmp_path: Path) -> None:
     target = tmp_path / "paid.csv"
-    out = ok("search", "--paywall", "yes", "--format", "csv", "--output", str(target),
-             "--database", database)  # fmt: skip
+    out = cli.ok("search", "--paywall", "yes", "--format", "csv", "--output", str(target),
+                 "--database", database)  # fmt: skip
     assert out == ""
     [header, *rows] = list(csv.reader(io.StringIO(target.read_text(encoding="utf-8"))))
     assert header[:5] == ["id", "url", "site", "article_id", "title"]
@@ -343,10 +384,8 @@ id  fetched_at        modified_at       title
 SHOW_REFS = ["93036630", "1", AMBROSIA_URL, AMBROSIA_COPY, AMBROSIA_COPY + "?utm_source=x#top"]
 
 
-def test_show_finds_a_story_by_any_url_or_id(database: str) -> None:
-    outputs = run_many([[ref] for ref in SHOW_REFS], database, "show")
-    assert outputs == [outputs[0]] * len(SHOW_REFS)
-    head, blocks = outputs[0].split("\n\n", 1)
+def check_show_table(output: str) -> None:
+    head, blocks = output.split("\n\n", 1)
     assert head.splitlines()[:5] == [
         "id                  1",
         f"url                 {AMBROSIA_URL}",
@@ -359,15 +398,23 @@ def test_show_finds_a_story_by_any_url_or_id(database: str) -> None:
     assert blocks == SHOW_BLOCKS
 
 
-def test_show_prefers_the_online_id_and_falls_back_to_the_row_id(database: str) -> None:
-    [story] = jsonl(ok("show", "90205362", "--format", "jsonl", "--database", database))
+def test_show_finds_a_story_by_any_url_or_id(database: str, cli: Articles) -> None:
+    outputs = [cli.ok("show", ref, "--database", database) for ref in SHOW_REFS]
+    assert outputs == [outputs[0]] * len(SHOW_REFS)
+    check_show_table(outputs[0])
+
+
+def test_show_prefers_the_online_id_and_falls_back_to_the_row_id(
+    database: str, cli: Articles
+) -> None:
+    [story] = jsonl(cli.ok("show", "90205362", "--format", "jsonl", "--database", database))
     assert story["url"] == MUSK_URL
-    [story] = jsonl(ok("show", "5", "--format", "jsonl", "--database", database))
+    [story] = jsonl(cli.ok("show", "5", "--format", "jsonl", "--database", database))
     assert story["url"] == WIESN_URL
 
 
-def test_show_jsonl_nests_publications_and_versions(database: str) -> None:
-    [story] = jsonl(ok("show", AMBROSIA_COPY, "--format", "jsonl", "--database", database))
+def test_show_jsonl_nests_publications_and_versions(database: str, cli: Articles) -> None:
+    [story] = jsonl(cli.ok("show", AMBROSIA_COPY, "--format", "jsonl", "--database", database))
     assert [
         (u["site"], u["url"], u["first_seen_at"], u["last_seen_at"]) for u in story["urls"]
     ] == [
@@ -428,12 +475,12 @@ id  started_at        finished_at       spider  status    new  updated  unchange
 """  # noqa: E501
 
 
-def test_stats_table(database: str) -> None:
-    assert ok("stats", "--database", database) == STATS_TABLE
+def test_stats_table(database: str, cli: Articles) -> None:
+    assert cli.ok("stats", "--database", database) == STATS_TABLE
 
 
-def test_stats_jsonl_names_the_table_of_each_row(database: str) -> None:
-    rows = jsonl(ok("stats", "--format", "jsonl", "--database", database))
+def test_stats_jsonl_names_the_table_of_each_row(database: str, cli: Articles) -> None:
+    rows = jsonl(cli.ok("stats", "--format", "jsonl", "--database", database))
     assert [row["stat"] for row in rows] == (
         ["days"] * 5 + ["sections"] * 4 + ["authors"] * 5 + ["syndicated"] + ["runs"] * 2
     )
@@ -464,8 +511,9 @@ STATS_CSV: list[tuple[list[str], str]] = [
 ]  # fmt: skip
 
 
-def test_stats_one_table_as_csv(database: str) -> None:
-    runs = run_many([[*args, "--format", "csv"] for args, _ in STATS_CSV], database, "stats")
+def test_stats_one_table_as_csv(database: str, cli: Articles) -> None:
+    runs = [cli.ok("stats", *args, "--format", "csv", "--database", database)
+            for args, _ in STATS_CSV]  # fmt: skip
     assert list(zip([args for args, _ in STATS_CSV], runs, strict=True)) == STATS_CSV
 
 
@@ -507,59 +555,229 @@ DATA_ERRORS: list[tuple[list[str], int, str]] = [
 ]  # fmt: skip
 
 
-def check_errors(cases: list[tuple[list[str], int, str]], database: str) -> None:
-    results = run_all([[*args, "--database", database] for args, _, _ in cases])
-    got = [
-        (args, r.returncode, r.stdout, r.stderr)
-        for (args, _, _), r in zip(cases, results, strict=True)
-    ]
+def check_errors(cases: list[tuple[list[str], int, str]], database: str, cli: Articles) -> None:
+    got = [(args, cli(*args, "--database", database)) for args, _, _ in cases]
     assert got == [
-        (args, status, "", f"newscrawl: error: {text}\n") for args, status, text in cases
+        (args, Run(status, "", f"newscrawl: error: {text}\n")) for args, status, text in cases
     ]
 
 
-@pytest.fixture(scope="module")
-def empty_database(tmp_path_factory: pytest.TempPathFactory) -> str:
-    url = f"sqlite:///{tmp_path_factory.mktemp('empty')}/news.db"
-    migrate(url)
-    return url
+def test_bad_arguments_are_one_line_and_status_2(empty_database: str, cli: Articles) -> None:
+    check_errors(USAGE_ERRORS, empty_database, cli)
 
 
-def test_bad_arguments_are_one_line_and_status_2(empty_database: str) -> None:
-    check_errors(USAGE_ERRORS, empty_database)
+def test_what_the_database_lacks_is_one_line(database: str, cli: Articles) -> None:
+    check_errors(DATA_ERRORS, database, cli)
 
 
-def test_what_the_database_lacks_is_one_line(database: str) -> None:
-    check_errors(DATA_ERRORS, database)
+def test_a_site_of_the_registry_without_articles_is_no_error(database: str, cli: Articles) -> None:
+    assert cli.ok("search", "--site", "hna.de", "--format", "jsonl", "--database", database) == ""
 
 
-def test_a_site_of_the_registry_without_articles_is_no_error(database: str) -> None:
-    assert ok("search", "--site", "hna.de", "--format", "jsonl", "--database", database) == ""
+UNREACHABLE_URL = "postgresql://crawler:s3cret@127.0.0.1:1/news"
+UNREACHABLE_ERROR = (
+    "newscrawl: error: database postgresql+psycopg://crawler:***@127.0.0.1:1/news: "
+    'connection failed: connection to server at "127.0.0.1", port 1 failed: Connection refused\n'
+)
 
 
 @pytest.mark.parametrize(
     ("url", "status", "message"),
     [
-        ("postgresql://crawler:s3cret@127.0.0.1:1/news", 1,
-         'database postgresql+psycopg://crawler:***@127.0.0.1:1/news: connection failed: '
-         'connection to server at "127.0.0.1", port 1 failed: Connection refused'),
-        ("sqlite:///does/not/exist.db", 1,
-         "database sqlite:///does/not/exist.db does not exist; crawl first or give --database"),
-        ("mysql://localhost/news", 2, "unsupported database 'mysql': use sqlite or postgresql"),
+        (UNREACHABLE_URL, 1, UNREACHABLE_ERROR),
+        ("sqlite:///does/not/exist.db", 1, "newscrawl: error: database sqlite:///does/not/"
+         "exist.db does not exist; crawl first or give --database\n"),
+        ("mysql://localhost/news", 2,
+         "newscrawl: error: unsupported database 'mysql': use sqlite or postgresql\n"),
     ],
 )  # fmt: skip
 def test_unusable_database_is_one_line_without_the_password(
-    url: str, status: int, message: str
+    url: str, status: int, message: str, cli: Articles
 ) -> None:
-    assert error("stats", "--database", url) == (status, f"newscrawl: error: {message}")
+    assert cli("stats", "--database", url) == Run(status, "", message)
     assert not (ROOT / "does").exists()
 
 
-def test_database_url_comes_from_the_environment(database: str) -> None:
-    env = {**os.environ, "NEWSCRAWL_DATABASE_URL": database}
-    result = articles("search", "Hochbeet", "--format", "jsonl", env=env)
-    assert result.returncode == 0, result.stderr
+# --- a database that is not newscrawl's ------------------------------------------------
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def foreign_database(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """A database holding another application's table and none of newscrawl's.
+
+    PostgreSQL: a database beside ``pg_url``'s (that one holds the filled store), reached
+    with a password that trust authentication ignores, so the message can show it hidden.
+    """
+    if request.param == "sqlite":
+        path = tmp_path_factory.mktemp("foreign") / "notes.db"
+        with sqlite3.connect(path) as conn:
+            conn.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)")
+        conn.close()
+        yield f"sqlite:///{path}"
+        return
+    server = make_url(request.getfixturevalue("pg_url"))
+    name = f"{server.database}_foreign"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        url = server.set(database=name, password="s3cret")
+        other_application = create_engine(url)
+        with other_application.begin() as conn:
+            conn.execute(text("CREATE TABLE notes (id serial PRIMARY KEY, body text)"))
+        other_application.dispose()
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def test_a_database_without_newscrawl_tables_says_so_and_stays_untouched(
+    foreign_database: str, cli: Articles
+) -> None:
+    shown = foreign_database.replace(":s3cret@", ":***@")
+    message = (
+        f"newscrawl: error: the database at {shown} has no newscrawl tables; "
+        "run a crawl or `python -m newscrawl.store upgrade`\n"
+    )
+    runs = [cli(*args, "--database", foreign_database)
+            for args in (["search", "Ambrosia"], ["show", "93036630"], ["stats"])]  # fmt: skip
+    assert runs == [Run(1, "", message)] * 3
+    engine = create_engine(foreign_database)
+    try:
+        assert inspect(engine).get_table_names() == ["notes"]
+    finally:
+        engine.dispose()
+
+
+# --- the real executable ---------------------------------------------------------------
+# One run each for what the in-process runs cannot show: the console script, scrapy.cfg
+# found from the working directory, real stdout/stderr and exit statuses, the process
+# environment, signals. The queries themselves are the same code on either path.
+
+FR_FREE_TABLE = """\
+published_at      site   title                                                         url
+----------------  -----  ------------------------------------------------------------  ----------------------------------------------------------------------------------------------------------------------------
+2024-04-26 18:44  fr.de  Warum Ambrosia in deutschen Gärten zur Bedrohung wird         https://www.fr.de/ratgeber/wohnen/ambrosia-giftig-garten-allergische-reaktionen-pflanze-erkennen-bekaempfen-zr-93036630.html
+2020-05-04 07:12  fr.de  Kim Jong Un: Der Diktator ist zurück - Donald Trump ist „gl…  https://www.fr.de/politik/kim-jong-un-nordkorea-bilder-diktator-donald-trump-zr-13680734.html
+"""  # noqa: E501
+
+
+def test_the_command_searches_with_filters_and_prints_a_table(sqlite_database: str) -> None:
+    filters = ["--site", "FR.de", "--paywall", "no", "--since", "2020-01-01"]
+    result = scrapy_articles("search", *filters, "--database", sqlite_database)
+    assert (result.returncode, result.stdout, result.stderr) == (0, FR_FREE_TABLE, "")
+
+
+def test_the_command_shows_a_story(sqlite_database: str) -> None:
+    result = scrapy_articles("show", AMBROSIA_COPY, "--database", sqlite_database)
+    assert (result.returncode, result.stderr) == (0, ""), result.stderr
+    check_show_table(result.stdout)
+
+
+def test_the_command_prints_stats_as_csv(sqlite_database: str) -> None:
+    result = scrapy_articles("stats", "authors", "--limit", "2", "--format", "csv",
+                             "--database", sqlite_database)  # fmt: skip
+    assert (result.returncode, result.stdout, result.stderr) == (
+        0, "stat,author,articles\nauthors,Simone Jung,2\nauthors,Anna Lorenz,1\n", ""
+    )  # fmt: skip
+
+
+def test_the_command_reports_bad_input_in_one_line_with_status_2(empty_database: str) -> None:
+    # A malformed option is argparse's to report: its usage text would be several lines.
+    result = scrapy_articles("search", "--database", empty_database, "--limit")
+    assert (result.returncode, result.stdout, result.stderr) == (
+        2, "", "newscrawl: error: argument --limit: expected one argument\n"
+    )  # fmt: skip
+
+
+def test_the_command_hides_the_password_of_an_unreachable_database() -> None:
+    result = scrapy_articles("stats", "--database", UNREACHABLE_URL)
+    assert (result.returncode, result.stdout, result.stderr) == (1, "", UNREACHABLE_ERROR)
+
+
+def test_database_url_comes_from_the_environment(sqlite_database: str) -> None:
+    env = {**os.environ, "NEWSCRAWL_DATABASE_URL": sqlite_database}
+    result = scrapy_articles("search", "Hochbeet", "--format", "jsonl", env=env)
+    assert (result.returncode, result.stderr) == (0, ""), result.stderr
     assert [row["url"] for row in jsonl(result.stdout)] == [HOCHBEET_URL]
+
+
+def wait_for_lock_waiter(engine: Engine, deadline: float) -> None:
+    """Return once another session of this database waits for a lock."""
+    waiting = text(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+        "AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
+    )
+    with engine.connect() as conn:
+        while not conn.execute(waiting).scalar():
+            assert time.monotonic() < deadline, "the command never reached its query"
+            time.sleep(0.05)
+            conn.rollback()  # a new snapshot of pg_stat_activity
+
+
+def test_ctrl_c_during_a_slow_query_is_one_line_and_status_130(pg_database: str) -> None:
+    # A query that cannot finish: the articles table is locked by this test until the
+    # command has been interrupted.
+    engine = make_engine(pg_database)
+    try:
+        with engine.connect() as locker:
+            locker.execute(text("LOCK TABLE articles IN ACCESS EXCLUSIVE MODE"))
+            process = subprocess.Popen(
+                [SCRAPY, "articles", "stats", "--database", pg_database],
+                cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            )  # fmt: skip
+            try:
+                wait_for_lock_waiter(engine, time.monotonic() + 60)
+                process.send_signal(signal.SIGINT)
+                stdout, stderr = process.communicate(timeout=30)
+            finally:
+                if process.poll() is None:
+                    process.kill()
+                    process.communicate()
+            locker.rollback()
+    finally:
+        engine.dispose()
+    assert (process.returncode, stdout, stderr) == (130, "", "newscrawl: interrupted\n")
+
+
+# Counts to ten billion: minutes of work, so only an interrupt ends it within the test.
+ENDLESS = text(
+    "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 10000000000) "
+    "SELECT count(*) FROM n"
+)
+
+
+def test_ctrl_c_stops_a_running_sqlite_statement_at_once(empty_database: str) -> None:
+    # The SQLite half of the Ctrl-C test above, in this process: no command query is slow
+    # on a test-sized database, so the engine the command uses runs ENDLESS instead.
+    engine = query.interruptible(make_engine(empty_database))
+    ctrl_c = threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGINT))
+    try:
+        with engine.connect() as conn:
+            dbapi_connection = conn.connection.dbapi_connection
+            assert dbapi_connection is not None
+            # Should the interrupt not work, end the statement anyway, and say so.
+            watchdog = threading.Timer(30, dbapi_connection.interrupt)
+            started = time.monotonic()
+            ctrl_c.start()
+            watchdog.start()
+            try:
+                with pytest.raises(OperationalError) as caught:
+                    conn.execute(ENDLESS)
+            except KeyboardInterrupt:
+                pytest.fail("Ctrl-C was raised only after the statement had ended")
+            finally:
+                watchdog.cancel()
+            elapsed = time.monotonic() - started
+    finally:
+        ctrl_c.cancel()
+        engine.dispose()
+    assert query.is_interrupted(caught.value)
+    assert elapsed < 10, "the statement ran on after Ctrl-C"
 
 
 # The SQL examples of the README ("Querying the database"), exactly as printed there.

@@ -3,7 +3,8 @@
 Three subcommands (``search``, ``show``, ``stats``) as the first argument, because
 Scrapy gives a command one argument parser; options that do not apply to a subcommand
 are an error rather than silently ignored. Exit statuses: 0 done, 1 the database
-failed or ``show`` found nothing, 2 bad arguments. Every error is one line on stderr.
+failed or ``show`` found nothing, 2 bad arguments, 130 interrupted (Ctrl-C, as shells
+report SIGINT). Every error is one line on stderr.
 """
 
 from __future__ import annotations
@@ -17,15 +18,16 @@ from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
 from scrapy.commands import ScrapyCommand
-from sqlalchemy import Engine
+from sqlalchemy import Engine, inspect
 from sqlalchemy.exc import SQLAlchemyError
 
 from newscrawl import output, query, stats
 from newscrawl.logs import redact
 from newscrawl.network import DEFAULT_SITES_PATH, Network, RegistryError
 from newscrawl.store.engine import database_url, display_url, make_engine
+from newscrawl.store.models import Article
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 SUBCOMMANDS = ("search", "show", "stats")
 DEFAULT_LIMITS = {"search": 50, "stats": 10}
 FILTER_OPTIONS = ("site", "section", "author", "since", "until", "paywall")
@@ -96,13 +98,23 @@ class Command(ScrapyCommand):
         except query.QueryError as exc:
             self._fail(str(exc), EXIT_USAGE)
         except SQLAlchemyError as exc:
-            self._fail(f"database {self._url_shown}: {_first_line(exc)}", EXIT_FAILED)
+            if query.is_interrupted(exc):
+                self._interrupted()
+            else:
+                self._fail(f"database {self._url_shown}: {_first_line(exc)}", EXIT_FAILED)
         except BrokenPipeError:
             # The reader (head, less) went away: not an error. Point stdout at devnull so
             # the interpreter's final flush does not raise again.
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except KeyboardInterrupt:
+            self._interrupted()
 
     _url_shown = "?"
+
+    def _interrupted(self) -> None:
+        # Ctrl-C is the way out of a slow query, not a crash: no traceback.
+        print("newscrawl: interrupted", file=sys.stderr)
+        self.exitcode = EXIT_INTERRUPTED
 
     def _fail(self, message: str, status: int) -> None:
         print(f"newscrawl: error: {redact(message)}", file=sys.stderr)
@@ -128,6 +140,7 @@ class Command(ScrapyCommand):
             raise CommandError(f"unknown format {opts.format!r}; use table, jsonl or csv")
         engine = self._engine(opts.database)
         try:
+            self._check_schema(engine)
             handler = getattr(self, f"_{subcommand}")
             handler(engine, rest, opts)
         finally:
@@ -148,7 +161,17 @@ class Command(ScrapyCommand):
                 f"database {self._url_shown} does not exist; crawl first or give --database",
                 EXIT_FAILED,
             )
-        return make_engine(parsed)
+        return query.interruptible(make_engine(parsed))
+
+    def _check_schema(self, engine: Engine) -> None:
+        # Without this an empty or foreign database fails with "no such table: articles"
+        # (SQLite) or "relation does not exist" (PostgreSQL), which does not say what to do.
+        if not inspect(engine).has_table(Article.__tablename__):
+            raise CommandError(
+                f"the database at {self._url_shown} has no newscrawl tables; "
+                "run a crawl or `python -m newscrawl.store upgrade`",
+                EXIT_FAILED,
+            )
 
     def _filters(self, engine: Engine, opts: argparse.Namespace) -> query.Filters:
         site = None
