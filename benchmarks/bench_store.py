@@ -1,12 +1,16 @@
 """Throughput of ``write_batch``: items stored per second on SQLite and PostgreSQL.
 
-    /work/venv/bin/python benchmarks/bench_store.py [--items 4000] [--runs 3] [--batch 200]
+    /work/venv/bin/python benchmarks/bench_store.py [--items 2000] [--runs 3] [--batch 200]
         [--sqlite-only] [--pg postgresql://postgres@127.0.0.1:5432]
 
-Items are realistic (~4 KB German body from the fixture texts, unique ids, full metadata,
-SimHash computed as in production). Three workloads, each the median of ``--runs`` runs
-on a fresh database: ``new`` (empty store), ``unchanged`` (the same items again), and
-``mix`` (half new, half already stored).
+Items are realistic (~4 KB German body from the fixture texts, unique ids, full metadata).
+Two kinds of items: ``crawl`` carry the ``simhash`` that the extraction workers compute
+(``dedup.fingerprint``), as the crawl delivers them; ``bare`` have none, so the writer
+computes it. Three workloads, each on a fresh database: ``new`` (empty store),
+``unchanged`` (the same items again), and ``mix`` (half new, half already stored).
+Printed: median items/s of ``--runs`` runs with min-max, and the writer process's CPU
+time per item (the part that competes with the crawl for a core; the rest is the
+database server's work and waiting).
 """
 
 from __future__ import annotations
@@ -26,14 +30,19 @@ from sqlalchemy import create_engine, text
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from newscrawl.store import make_engine, migrate, write_batch
+from newscrawl.store.dedup import fingerprint
 from tests.dbs import synthetic_items
 
+Sample = tuple[float, float]
+"""(items per second, writer CPU milliseconds per item)"""
 
-def _write(engine: Any, items: list[dict[str, Any]], batch: int) -> float:
-    start = time.perf_counter()
+
+def _write(engine: Any, items: list[dict[str, Any]], batch: int) -> Sample:
+    start, cpu = time.perf_counter(), time.process_time()
     for offset in range(0, len(items), batch):
         write_batch(engine, items[offset : offset + batch])
-    return len(items) / (time.perf_counter() - start)
+    elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
+    return len(items) / elapsed, cpu * 1000 / len(items)
 
 
 def _fresh_sqlite() -> str:
@@ -57,8 +66,8 @@ def _drop_pg(server: str, url: str) -> None:
 
 
 def bench(fresh: Callable[[], str], items: list[dict[str, Any]], runs: int, batch: int,
-          cleanup: Callable[[str], None] | None = None) -> dict[str, float]:  # fmt: skip
-    results: dict[str, list[float]] = {"new": [], "unchanged": [], "mix": []}
+          cleanup: Callable[[str], None] | None = None) -> dict[str, list[Sample]]:  # fmt: skip
+    results: dict[str, list[Sample]] = {"new": [], "unchanged": [], "mix": []}
     half = len(items) // 2
     for _ in range(runs):
         url = fresh()
@@ -78,27 +87,39 @@ def bench(fresh: Callable[[], str], items: list[dict[str, Any]], runs: int, batc
         engine.dispose()
         if cleanup:
             cleanup(url)
-    return {name: statistics.median(values) for name, values in results.items()}
+    return results
+
+
+def _summary(samples: list[Sample]) -> str:
+    rates = [rate for rate, _ in samples]
+    cpu = statistics.median(cpu for _, cpu in samples)
+    return f"{statistics.median(rates):6.0f} ({min(rates):.0f}-{max(rates):.0f}) {cpu:.2f} ms"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--items", type=int, default=4000)
+    parser.add_argument("--items", type=int, default=2000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--batch", type=int, default=200)
     parser.add_argument("--pg", default="postgresql+psycopg://postgres@127.0.0.1:5432")
     parser.add_argument("--sqlite-only", action="store_true")
     args = parser.parse_args()
-    items = synthetic_items(args.items, seed=11)
-    size = sum(len(item["text"]) for item in items) / len(items)
-    print(f"{args.items} items, mean body {size:.0f} chars, batch {args.batch}, "
-          f"median of {args.runs} runs (items/s)")  # fmt: skip
+    bare = synthetic_items(args.items, seed=11)
+    crawl = [dict(item, simhash=fingerprint(item["text"])) for item in bare]
+    size = sum(len(item["text"]) for item in bare) / len(bare)
+    print(f"{args.items} items, mean body {size:.0f} chars, batch {args.batch}, {args.runs} runs: "
+          "median items/s (min-max) and median writer CPU per item")  # fmt: skip
     targets = [("sqlite", _fresh_sqlite, None)]
     if not args.sqlite_only:
         targets.append(("postgresql", lambda: _fresh_pg(args.pg), lambda u: _drop_pg(args.pg, u)))
+    print(
+        f"{'database':<11} {'items':<6} " + "".join(f"{w:<28}" for w in ("new", "unchanged", "mix"))
+    )
     for name, fresh, cleanup in targets:
-        result = bench(fresh, items, args.runs, args.batch, cleanup)
-        print(f"{name:<11} " + "  ".join(f"{k} {v:7.0f}" for k, v in result.items()))
+        for kind, items in (("crawl", crawl), ("bare", bare)):
+            result = bench(fresh, items, args.runs, args.batch, cleanup)
+            row = "".join(f"{_summary(samples):<28}" for samples in result.values())
+            print(f"{name:<11} {kind:<6} {row}", flush=True)
 
 
 if __name__ == "__main__":

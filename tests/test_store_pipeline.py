@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from newscrawl.store import make_engine
-from newscrawl.store.models import Article, CrawlRun
+from newscrawl.store.models import Article, CrawlRun, RejectedPage
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -20,11 +20,20 @@ ROOT = Path(__file__).resolve().parents[1]
 CRAWL = textwrap.dedent("""
     import asyncio, json, sys
     import scrapy
+    import scrapy.exceptions
     from scrapy.crawler import CrawlerProcess
     from newscrawl.items import ArticleItem
     from tests.dbs import synthetic_items
 
     options = json.loads(sys.argv[1])
+
+    class DropSome:
+        # Stands in for extraction: drops the items of the ids it is told to, as it does.
+
+        def process_item(self, item):
+            if item.article_id in options["drop"]:
+                raise scrapy.exceptions.DropItem(f"nothing to extract (empty): {item.fetched_url}")
+            return item
 
     class Items(scrapy.Spider):
         name = "items"
@@ -53,14 +62,25 @@ CRAWL = textwrap.dedent("""
 
 
 def run_crawl(
-    database_url: str, tmp_path: Path, count: int, delay: float = 0.0, **settings: Any
+    database_url: str,
+    tmp_path: Path,
+    count: int,
+    delay: float = 0.0,
+    drop: tuple[str, ...] = (),
+    **settings: Any,
 ) -> tuple[dict[str, Any], str]:
-    """Run a crawl of ``count`` good items + 1 repeat + 1 bad item; (store stats, log)."""
+    """Run a crawl of ``count`` good items + 1 repeat + 1 bad item; (store stats, log).
+
+    Items whose ``article_id`` is in ``drop`` are dropped before the store."""
     options = {
         "count": count,
         "delay": delay,
+        "drop": list(drop),
         "settings": {
-            "ITEM_PIPELINES": {"newscrawl.pipelines.store.StorePipeline": 300},
+            "ITEM_PIPELINES": {
+                "__main__.DropSome": 100,
+                "newscrawl.pipelines.store.StorePipeline": 300,
+            },
             "NEWSCRAWL_DATABASE_URL": database_url,
             "NEWSCRAWL_DEADLETTER_PATH": str(tmp_path / "deadletter.jsonl"),
             "NEWSCRAWL_STORE_BATCH_SIZE": 25,
@@ -112,4 +132,17 @@ def test_default_sqlite_database_is_created(tmp_path: Path) -> None:
     engine = make_engine(url)
     with engine.connect() as conn:
         assert conn.execute(select(CrawlRun.status)).scalar_one() == "finished"
+    engine.dispose()
+
+
+def test_dropped_pages_are_remembered(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/news.db"
+    stats, _log = run_crawl(url, tmp_path, count=4, drop=("10000002",))
+    assert (stats["newscrawl/store/new"], stats["newscrawl/store/rejected_pages"]) == (3, 1)
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        pages = conn.execute(select(RejectedPage.url, RejectedPage.reason, RejectedPage.times))
+        assert [tuple(row) for row in pages] == [
+            ("https://www.fr.de/ratgeber/ambrosia-giftig-garten-zr-10000002.html", "empty", 1)
+        ]
     engine.dispose()

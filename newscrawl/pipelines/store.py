@@ -20,7 +20,9 @@ waits for the database. A batch that still fails after the retries (database gon
 full) is appended to the dead-letter file and the crawl is marked failed; re-import it
 with ``python -m newscrawl.store reimport``. Stats: ``newscrawl/store/<status>`` for
 new, updated, unchanged, duplicate, failed; ``newscrawl/store/failed/<reason>``;
-``newscrawl/store/deadletter`` (items in the dead-letter file).
+``newscrawl/store/deadletter`` (items in the dead-letter file);
+``newscrawl/store/rejected_pages`` (``rejected_pages`` rows written: pages that an
+earlier pipeline dropped, reported by Scrapy's ``item_dropped`` signal).
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from twisted.internet import task, threads
 
 from newscrawl.store import deadletter, display_url, make_engine, migrate, write_batch
+from newscrawl.store import rejected as rejected_pages
 from newscrawl.store.runs import finish_run, run_status, start_run
 from newscrawl.store.write import BatchResult
 
@@ -90,6 +93,8 @@ class StorePipeline:
             "NEWSCRAWL_DEADLETTER_PATH", DEFAULTS["NEWSCRAWL_DEADLETTER_PATH"]
         )
         self.buffer: list[dict[str, Any]] = []
+        self.rejected: list[dict[str, Any]] = []
+        """Pages dropped by an earlier pipeline: written with the next batch."""
         self.counts = dict.fromkeys(RUN_COUNTS, 0)
         self.deadlettered = 0
         self.run_id: int | None = None
@@ -101,6 +106,7 @@ class StorePipeline:
         engine = make_engine(crawler.settings.get("NEWSCRAWL_DATABASE_URL") or None)
         pipeline = cls(crawler, engine)
         crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(pipeline.item_dropped, signal=signals.item_dropped)
         return pipeline
 
     # --- Scrapy hooks -----------------------------------------------------------------
@@ -134,10 +140,21 @@ class StorePipeline:
             await maybe_deferred_to_future(self._flushing)
         return item
 
+    def item_dropped(self, item: Any, response: Any, exception: BaseException, spider: Any) -> None:
+        """Remember a page an earlier pipeline dropped (no article in it), so the next runs
+        can skip it; written with the next batch."""
+        try:
+            data = ItemAdapter(item).asdict()
+        except TypeError:  # not an item type this project knows
+            return
+        page = rejected_pages.page_from(data, str(exception))
+        if page is not None:
+            self.rejected.append(page)
+
     async def close_spider(self) -> None:
         if self._loop is not None and self._loop.running:
             self._loop.stop()
-        while self._flushing is not None or self.buffer:
+        while self._flushing is not None or self.buffer or self.rejected:
             if self._flushing is None:
                 self._flush()
             if self._flushing is not None:
@@ -167,10 +184,11 @@ class StorePipeline:
 
     # --- batches ----------------------------------------------------------------------
     def _flush(self) -> None:
-        if self._flushing is not None or not self.buffer:
+        if self._flushing is not None or not (self.buffer or self.rejected):
             return
         batch, self.buffer = self.buffer[: self.batch_size], self.buffer[self.batch_size :]
-        self._flushing = threads.deferToThread(self._write, batch)
+        pages, self.rejected = self.rejected, []
+        self._flushing = threads.deferToThread(self._write, batch, pages)
         self._flushing.addBoth(self._flushed)
 
     def _flushed(self, result: Any) -> None:
@@ -187,14 +205,15 @@ class StorePipeline:
         if len(self.buffer) >= self.batch_size:
             self._flush()
 
-    def _write(self, batch: list[dict[str, Any]]) -> BatchResult | int:
+    def _write(self, batch: list[dict[str, Any]], pages: list[dict[str, Any]]) -> BatchResult | int:
         """Runs in a thread: the batch with retries, else to the dead-letter file.
 
         Returns the result, or the number of dead-lettered items; stats and counts are
-        updated by ``_flushed`` back in the reactor thread.
+        updated by ``_flushed`` back in the reactor thread. Rejected pages are not
+        dead-lettered: losing one costs only a re-fetch on the next run.
         """
         try:
-            return self._retrying("write", lambda: write_batch(self.engine, batch))
+            return self._retrying("write", lambda: write_batch(self.engine, batch, pages))
         except Exception as exc:  # whatever it was, the items must not be lost
             deadletter.append(self.deadletter_path, batch)
             logger.error(
@@ -225,6 +244,8 @@ class StorePipeline:
             self.counts[column] += count
             if count:
                 self.stats.inc_value(f"{STATS}/{status}", count)
+        if result.rejected:
+            self.stats.inc_value(f"{STATS}/rejected_pages", result.rejected)
         for reason, count in result.failure_reasons().items():
             self.stats.inc_value(f"{STATS}/failed/{reason}", count)
 

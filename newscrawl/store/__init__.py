@@ -5,6 +5,8 @@ Public API::
     engine = make_engine(url)           # sqlite:///data/news.db or postgresql://...
     migrate(engine)                     # create or upgrade the schema (Alembic, head)
     result = write_batch(engine, items) # BatchResult: new/updated/unchanged/duplicates/failed
+    write_batch(engine, items, rejected=pages)  # also remember pages that had no article
+    simhash = fingerprint(text)         # in extraction workers: item["simhash"]
     rows = search(engine, "Ambrosia", site="fr.de", limit=10)
 """
 
@@ -17,6 +19,7 @@ from alembic.config import Config
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import URL
 
+from newscrawl.store.dedup import fingerprint
 from newscrawl.store.engine import display_url, make_engine, write_transaction
 from newscrawl.store.search import search
 from newscrawl.store.write import BatchResult, ItemOutcome, write_batch
@@ -26,6 +29,7 @@ __all__ = [
     "ItemOutcome",
     "alembic_config",
     "display_url",
+    "fingerprint",
     "make_engine",
     "migrate",
     "search",

@@ -2,7 +2,8 @@
 
 One row in ``articles`` per story; every URL a story was published under is a row in
 ``article_urls``; earlier contents of a story are in ``article_versions``; every crawl
-is a row in ``crawl_runs``. Full-text search objects (SQLite FTS5 table and triggers,
+is a row in ``crawl_runs``; pages that could not be stored are in ``rejected_pages``.
+Full-text search objects (SQLite FTS5 table and triggers,
 PostgreSQL ``search_vector`` column) live in the migrations only: they are not mapped.
 """
 
@@ -193,6 +194,30 @@ class CrawlRun(Base):
         Integer, default=0, doc="Another publication (URL, portal, id) of a stored story."
     )
     failed: Mapped[int] = mapped_column(Integer, default=0, doc="Items rejected or dead-lettered.")
+
+
+class RejectedPage(Base):
+    """A page dropped before the store (extraction or validation failed), so the crawl's
+    incremental middleware can skip it for a while instead of fetching it on every run.
+    Deleted when the URL is later stored as an article."""
+
+    __tablename__ = "rejected_pages"
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True, doc="Surrogate key.")
+    url: Mapped[str] = mapped_column(
+        String(MAX_URL_LENGTH), unique=True, doc="The fetched URL (canonical form)."
+    )
+    site: Mapped[str] = mapped_column(String(255), doc="Registry domain of `url`.")
+    reason: Mapped[str] = mapped_column(
+        String(255), doc="Why it was dropped, latest time: `binary`, `empty`, `too_short`, ..."
+    )
+    first_seen_at: Mapped[datetime] = mapped_column(doc="First fetch that was rejected.")
+    last_seen_at: Mapped[datetime] = mapped_column(doc="Latest fetch that was rejected.")
+    http_etag: Mapped[str | None] = mapped_column(Text, doc="ETag of the latest fetch.")
+    http_last_modified: Mapped[str | None] = mapped_column(
+        Text, doc="Last-Modified header of the latest fetch."
+    )
+    times: Mapped[int] = mapped_column(Integer, default=1, doc="How often it was rejected.")
 
 
 TIMESTAMP_FIELDS = ("published_at", "modified_at", "fetched_at")

@@ -52,10 +52,17 @@ class Prepared:
     modified_at: datetime | None
     content_hash: str
     row: dict[str, Any] = field(repr=False)
+    given_simhash: int | None = None
+    """``dedup.fingerprint(text)`` as the extraction worker computed it, if it did."""
+    redirected_from: dict[str, str] = field(default_factory=dict)
+    """Old-slug URLs that redirected to ``fetched_url``, with their registry domains."""
 
     @cached_property
     def simhash(self) -> int | None:
-        """The body's SimHash; computed on first use, as re-crawls of known URLs never need it."""
+        """The body's SimHash: the worker's, else computed on first use (re-crawls of known
+        URLs never need it, and computing it here costs ~0.3 ms of the writer's thread)."""
+        if self.given_simhash is not None:
+            return self.given_simhash
         return dedup.fingerprint(self.row["text"])
 
     def hashed_row(self) -> dict[str, Any]:
@@ -69,8 +76,8 @@ class Prepared:
         }
 
     def url_sites(self) -> dict[str, str]:
-        """Each publication URL of this item with its registry domain."""
-        return {self.url: self.site, self.fetched_url: self.fetched_site}
+        """Each publication URL of this item with its registry domain (old slugs included)."""
+        return {self.url: self.site, self.fetched_url: self.fetched_site, **self.redirected_from}
 
 
 def _string(item: dict[str, Any], name: str, *, required: bool = False) -> str | None:
@@ -122,6 +129,29 @@ def _typed(item: dict[str, Any], name: str, kind: type) -> Any:
     return value
 
 
+def _simhash(item: dict[str, Any]) -> int | None:
+    value = item.get("simhash")
+    if value is None:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < 1 << dedup.BITS:
+        raise ItemError("bad_type", f"simhash must be an unsigned 64-bit int, not {value!r:.40}")
+    return value
+
+
+def _redirects(item: dict[str, Any]) -> dict[str, str]:
+    # Old slugs are publications like any other URL: the same length rule applies.
+    redirects: dict[str, str] = {}
+    for entry in _list(item, "redirected_from"):
+        url = entry.get("url") if isinstance(entry, dict) else None
+        site = entry.get("site") if isinstance(entry, dict) else None
+        if not isinstance(url, str) or not isinstance(site, str) or not url or not site:
+            raise ItemError("bad_type", f"redirected_from entries need url and site: {entry!r:.80}")
+        if len(url) > MAX_URL_LENGTH:
+            raise ItemError("too_long", f"redirected_from URL has {len(url)} characters")
+        redirects[url] = site
+    return redirects
+
+
 def content_hash(title: str | None, lead: str | None, text: str | None) -> str:
     """Equal hash = same visible content; the unit of 'changed'."""
     joined = "\x1f".join(part or "" for part in (title, lead, text))
@@ -162,4 +192,6 @@ def prepare(item: dict[str, Any]) -> Prepared:
         modified_at=row["modified_at"],
         content_hash=digest,
         row=row,
+        given_simhash=_simhash(item),
+        redirected_from=_redirects(item),
     )

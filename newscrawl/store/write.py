@@ -1,9 +1,11 @@
 """``write_batch``: store a batch of items in one transaction, one row per story.
 
-Identity (rule 1): an item belongs to a stored story when its ``url`` or ``fetched_url``
-is a known publication URL, or its ``article_id`` is known. Syndication (rule 2): an
-otherwise unknown item whose body is within ``dedup.MAX_DISTANCE`` bits of a stored
-story's SimHash is another publication of it. Change (rule 3): a story whose content
+Identity (rule 1): an item belongs to a stored story when its ``url``, ``fetched_url`` or
+one of its ``redirected_from`` old slugs is a known publication URL, or its ``article_id``
+is known. Every one of those URLs is stored as a publication (``article_urls``).
+Syndication (rule 2): an otherwise unknown item whose body is within
+``dedup.MAX_DISTANCE`` bits of a stored story's SimHash is another publication of it.
+Change (rule 3): a story whose content
 hash or ``modified_at`` changed is updated and its previous content appended to
 ``article_versions``; an item older than the stored ``modified_at`` never overwrites it.
 
@@ -25,12 +27,14 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import DataError, IntegrityError, ProgrammingError
 
+from newscrawl.store import rejected as rejected_pages
 from newscrawl.store import resolve
 from newscrawl.store.engine import write_transaction
 from newscrawl.store.resolve import Plan, Story
@@ -62,6 +66,8 @@ class BatchResult:
     """Per-item outcomes of a batch, in item order, and their counts."""
 
     outcomes: list[ItemOutcome] = field(default_factory=list)
+    rejected: int = 0
+    """``rejected_pages`` rows written (one per URL)."""
 
     def count(self, status: str) -> int:
         return sum(1 for outcome in self.outcomes if outcome.status == status)
@@ -95,10 +101,16 @@ class BatchResult:
         return Counter(o.reason or "unknown" for o in self.outcomes if o.status == "failed")
 
 
-def write_batch(engine: Engine, items: list[dict[str, Any]]) -> BatchResult:
+def write_batch(
+    engine: Engine, items: list[dict[str, Any]], rejected: Sequence[dict[str, Any]] = ()
+) -> BatchResult:
     """Store ``items`` (``ArticleItem`` dicts without ``html``) in one transaction.
 
     Items that break the schema are logged and counted as failed; the rest are stored.
+    ``rejected``: pages dropped before the store (``rejected.page_from``), upserted into
+    ``rejected_pages`` in the same transaction; any URL stored as an article leaves that
+    table. An item's ``simhash`` (``dedup.fingerprint`` of its text, computed by the
+    extraction worker) is used as given, else computed here.
     Database outages (``OperationalError``) propagate: the caller retries the batch.
     """
     outcomes: dict[int, ItemOutcome] = {}
@@ -110,7 +122,8 @@ def write_batch(engine: Engine, items: list[dict[str, Any]]) -> BatchResult:
             url = item.get("url") if isinstance(item, dict) else None
             logger.warning("Rejected item %s: %s", url or f"#{index}", exc)
             outcomes[index] = ItemOutcome(index, url, "failed", reason=exc.reason)
-    if prepared:
+    pages = rejected_pages.rows(rejected)
+    if prepared or pages:
         with write_transaction(engine) as conn:
             if conn.dialect.name == "postgresql":
                 # Unique constraints stop two writers from inserting one URL or id twice,
@@ -118,7 +131,15 @@ def write_batch(engine: Engine, items: list[dict[str, Any]]) -> BatchResult:
                 # serialized, as SQLite's BEGIN IMMEDIATE serializes them there.
                 conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": WRITE_LOCK})
             outcomes.update(_write_guarded(conn, prepared))
-    return BatchResult([outcomes[i] for i in range(len(items))])
+            rejected_pages.upsert(conn, pages)
+            stored = {
+                url
+                for index, prep in prepared.items()
+                if outcomes[index].status != "failed"
+                for url in prep.url_sites()
+            }
+            rejected_pages.forget(conn, sorted(stored))
+    return BatchResult([outcomes[i] for i in range(len(items))], rejected=len(pages))
 
 
 def _write_guarded(conn: Connection, prepared: dict[int, Prepared]) -> dict[int, ItemOutcome]:
