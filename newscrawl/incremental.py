@@ -1,7 +1,7 @@
 """Runs that fetch only what is new.
 
-A downloader middleware, so the policy sits in one place between the spider
-(which finds URLs and the dates their sources give them) and the network:
+A spider middleware, so the policy sits in one place between the spider (which
+finds URLs and the dates their sources give them) and the scheduler:
 
 * an entry older than the run's ``since`` is not requested (a sitemap index's
   old sub-sitemaps included, which is what turns the first run's backfill of
@@ -10,17 +10,26 @@ A downloader middleware, so the policy sits in one place between the spider
   unless its source dates it after the stored fetch;
 * a re-fetch carries ``If-None-Match``/``If-Modified-Since``, and the spider
   takes a 304 as "unchanged".
+
+It sits before the scheduler on purpose: one URL comes from several sources in
+one run (the feed dates it by publication, the news sitemap by its last edit),
+and the scheduler's duplicate filter lets only the first request through. A
+request skipped here never reaches that filter, so the source with the newer
+date still gets its turn.
 """
 
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
 from scrapy import Request, signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.exceptions import NotConfigured
+from scrapy.http import Response
 from scrapy.statscollectors import StatsCollector
 from scrapy.utils.defer import maybe_deferred_to_future
 from sqlalchemy import Engine, or_, select
@@ -30,9 +39,13 @@ from twisted.internet.threads import deferToThread
 from newscrawl.dates import parse_since
 from newscrawl.spiders.ippen import ARTICLE, LASTMOD
 from newscrawl.store.engine import make_engine
-from newscrawl.store.models import Article, ArticleUrl
+from newscrawl.store.models import Article, ArticleUrl, RejectedPage
 
 logger = logging.getLogger(__name__)
+
+# Lookups remembered per run (an LRU): pages link the same articles again and again,
+# and a bounded cache keeps a backfill of millions of URLs from growing the process.
+KNOWN_URLS_CACHED = 20_000
 
 
 class StoredFetch(NamedTuple):
@@ -40,6 +53,8 @@ class StoredFetch(NamedTuple):
     modified_at: datetime | None
     etag: str | None
     last_modified: str | None
+    rejected: bool = False
+    """A page the store could not take (broken, empty), fetched recently."""
 
     @property
     def version_time(self) -> datetime:
@@ -53,11 +68,15 @@ class StoredFetch(NamedTuple):
 
 
 class IncrementalMiddleware:
-    def __init__(self, engine: Engine, stats: StatsCollector, window: timedelta) -> None:
+    def __init__(
+        self, engine: Engine, stats: StatsCollector, window: timedelta, retry_rejected: timedelta
+    ) -> None:
         self.engine = engine
         self.stats = stats
         self.window = window
+        self.retry_rejected = retry_rejected
         self.since: datetime | None = None
+        self._known: OrderedDict[str, StoredFetch | None] = OrderedDict()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> IncrementalMiddleware:
@@ -66,7 +85,8 @@ class IncrementalMiddleware:
             raise NotConfigured
         engine = make_engine(settings["NEWSCRAWL_DATABASE_URL"])
         window = timedelta(hours=settings.getfloat("NEWSCRAWL_INCREMENTAL_WINDOW_HOURS"))
-        middleware = cls(engine, crawler.stats, window)
+        retry = timedelta(hours=settings.getfloat("NEWSCRAWL_RETRY_REJECTED_HOURS"))
+        middleware = cls(engine, crawler.stats, window, retry)
         crawler.signals.connect(middleware.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(middleware.spider_closed, signal=signals.spider_closed)
         return middleware
@@ -85,28 +105,49 @@ class IncrementalMiddleware:
     def spider_closed(self, spider: Any) -> None:
         self.engine.dispose()
 
-    async def process_request(self, request: Request, spider: Any = None) -> None:
+    async def process_spider_output(
+        self, response: Response, result: AsyncIterator[Any], spider: Any = None
+    ) -> AsyncIterator[Any]:
+        async for output in result:
+            if not isinstance(output, Request) or await self._wanted(output):
+                yield output
+
+    async def _wanted(self, request: Request) -> bool:
         lastmod: datetime | None = request.meta.get(LASTMOD)
         if self.since and lastmod and lastmod < self.since:
-            self._skip("older_than_since", request)
+            return self._skip("older_than_since")
         if not request.meta.get(ARTICLE):
-            return
+            return True
         try:
-            stored = await maybe_deferred_to_future(deferToThread(self._stored_fetch, request.url))
+            stored = await self._lookup(request.url)
         except SQLAlchemyError as exc:
             # Not knowing what is stored costs a fetch, never an article.
             self._lookup_failed(exc)
-            return
+            return True
         if stored is None:
-            return
+            return True
         if lastmod is None or lastmod <= stored.version_time:
-            self._skip("already_stored", request)
+            return self._skip("rejected_recently" if stored.rejected else "already_stored")
+        if stored.rejected:
+            return True  # its source has a newer page: a plain fetch, the old one was no use
         self.stats.inc_value("newscrawl/incremental/refetch")
         if stored.etag:
             request.headers.setdefault(b"If-None-Match", stored.etag)
         if stored.last_modified:
             request.headers.setdefault(b"If-Modified-Since", stored.last_modified)
         request.meta["handle_httpstatus_list"] = [304]
+        return True
+
+    async def _lookup(self, url: str) -> StoredFetch | None:
+        """What the store holds for ``url``; remembered, as every page links the same URLs."""
+        if url in self._known:
+            self._known.move_to_end(url)
+            return self._known[url]
+        stored = await maybe_deferred_to_future(deferToThread(self._stored_fetch, url))
+        self._known[url] = stored
+        if len(self._known) > KNOWN_URLS_CACHED:
+            self._known.popitem(last=False)
+        return stored
 
     def _lookup_failed(self, exc: SQLAlchemyError) -> None:
         if not self.stats.get_value("newscrawl/incremental/lookup_failed"):
@@ -114,9 +155,9 @@ class IncrementalMiddleware:
             logger.warning("Cannot read the store, fetching articles regardless: %s", cause)
         self.stats.inc_value("newscrawl/incremental/lookup_failed")
 
-    def _skip(self, reason: str, request: Request) -> None:
+    def _skip(self, reason: str) -> bool:
         self.stats.inc_value(f"newscrawl/incremental/skipped/{reason}")
-        raise IgnoreRequest(f"{reason}: {request.url}")
+        return False
 
     def _stored_fetch(self, url: str) -> StoredFetch | None:
         """The stored fetch of the story published under ``url``, if any (runs in a thread)."""
@@ -137,7 +178,17 @@ class IncrementalMiddleware:
         )
         with self.engine.connect() as connection:
             row = connection.execute(query).first()
-        return StoredFetch(*row) if row else None
+            if row:
+                return StoredFetch(*row)
+            rejected = connection.execute(
+                select(RejectedPage.last_seen_at).where(
+                    RejectedPage.url == url,
+                    RejectedPage.last_seen_at > datetime.now(UTC) - self.retry_rejected,
+                )
+            ).first()
+        if rejected is None:
+            return None
+        return StoredFetch(rejected.last_seen_at, None, None, None, rejected=True)
 
     def _store_has_articles(self) -> bool:
         try:

@@ -65,3 +65,6 @@ class ArticleItem:
     cms_client_id: str | None = None
     links: list[dict[str, str]] = field(default_factory=list)
     """Body links to other network articles: ``{"url": canonical, "site": domain}``."""
+    simhash: int | None = None
+    """SimHash of ``text`` for near-duplicate detection, computed in the extraction
+    worker (CPU there runs on every core; the store's writer is one thread)."""

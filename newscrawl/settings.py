@@ -49,6 +49,9 @@ NEWSCRAWL_DEADLETTER_PATH = "data/deadletter.jsonl"
 # an empty store is a backfill of everything the sources list.
 NEWSCRAWL_INCREMENTAL = True
 NEWSCRAWL_INCREMENTAL_WINDOW_HOURS = 72.0
+# A page that could not be stored (broken, empty, not an article) is not fetched again
+# for this long, unless its source dates it later.
+NEWSCRAWL_RETRY_REJECTED_HOURS = 24.0
 
 # --- several machines (newscrawl/cluster, README "Running on several machines") -----
 
@@ -87,9 +90,9 @@ ITEM_PIPELINES = {
     "newscrawl.pipelines.validate.ValidatePipeline": 200,
     "newscrawl.pipelines.store.StorePipeline": 300,
 }
-DOWNLOADER_MIDDLEWARES = {
-    # Before robots.txt (100): a skipped request needs nothing else.
-    "newscrawl.incremental.IncrementalMiddleware": 50,
+SPIDER_MIDDLEWARES = {
+    # Between the spider and the scheduler's duplicate filter (see its docstring).
+    "newscrawl.incremental.IncrementalMiddleware": 950,
 }
 EXTENSIONS = {
     "newscrawl.logs.RedactSecrets": 0,

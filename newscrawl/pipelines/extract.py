@@ -24,6 +24,7 @@ from scrapy.statscollectors import StatsCollector
 
 from newscrawl.extract import ExtractionError, extract_article
 from newscrawl.network import DEFAULT_SITES_PATH, Network
+from newscrawl.store.dedup import fingerprint
 from newscrawl.urls import article_id
 
 logger = logging.getLogger(__name__)
@@ -33,15 +34,18 @@ ARTICLE_FIELDS = (
     "title", "seo_title", "kicker", "lead", "text", "description", "authors", "author_urls",
     "published_at", "modified_at", "language", "section", "keywords", "entities", "image_url",
     "image_caption", "image_credit", "publisher", "word_count", "paywall", "cms_client_id",
+    "simhash",
 )  # fmt: skip
 
 
 def extract_in_worker(html: str, url: str) -> tuple[bool, Any]:
     """(True, fields) or (False, reason): an exception class of our own might not unpickle."""
     try:
-        return True, extract_article(html, url)
+        fields = extract_article(html, url)
     except ExtractionError as exc:
         return False, exc.reason
+    fields["simhash"] = fingerprint(fields.get("text"))
+    return True, fields
 
 
 def _ignore_sigint() -> None:

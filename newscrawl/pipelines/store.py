@@ -213,7 +213,7 @@ class StorePipeline:
         dead-lettered: losing one costs only a re-fetch on the next run.
         """
         try:
-            return self._retrying("write", lambda: write_batch(self.engine, batch, pages))
+            result = self._retrying("write", lambda: write_batch(self.engine, batch, pages))
         except Exception as exc:  # whatever it was, the items must not be lost
             deadletter.append(self.deadletter_path, batch)
             logger.error(
@@ -221,6 +221,16 @@ class StorePipeline:
                 len(batch), _one_line(exc), self.deadletter_path,
             )  # fmt: skip
             return len(batch)
+        refused = [batch[outcome.index] for outcome in _refused(result)]
+        if refused:
+            # Valid items the database itself refused (a permission, a constraint the
+            # schema checks do not know): kept for a reimport once that is fixed.
+            deadletter.append(self.deadletter_path, refused)
+            logger.error(
+                "The database refused %d items; appended them to %s",
+                len(refused), self.deadletter_path,
+            )  # fmt: skip
+        return result
 
     def _retrying(self, what: str, call: Callable[[], T]) -> T:
         for attempt in range(self.retries + 1):
@@ -248,7 +258,16 @@ class StorePipeline:
             self.stats.inc_value(f"{STATS}/rejected_pages", result.rejected)
         for reason, count in result.failure_reasons().items():
             self.stats.inc_value(f"{STATS}/failed/{reason}", count)
+        refused = len(_refused(result))
+        if refused:
+            self.deadlettered += refused
+            self.stats.inc_value(f"{STATS}/deadletter", refused)
 
     @staticmethod
     async def _in_thread(function: Callable[..., T], *args: Any) -> T:
         return await maybe_deferred_to_future(threads.deferToThread(function, *args))
+
+
+def _refused(result: BatchResult) -> list[Any]:
+    """Outcomes of items the database refused though they passed the schema checks."""
+    return [outcome for outcome in result.outcomes if outcome.reason == "db_error"]
