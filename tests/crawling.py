@@ -36,15 +36,11 @@ class CrawlResult:
         return {m["key"]: float(m["value"]) for m in _STAT.finditer(dump)}
 
 
-def crawl(
-    registry: Path | str, database_url: str, workdir: Path, *args: str, timeout: float = 240
-) -> CrawlResult:
-    """``scrapy crawl ippen`` against a registry, as a subprocess in the repository root.
-
-    Politeness delays are lifted for the local mock; everything else is the default.
-    """
-    log_file = workdir / f"crawl-{len(list(workdir.glob('crawl-*.log')))}.log"
-    command = [
+def crawl_command(
+    registry: Path | str, database_url: str, workdir: Path, log_file: Path, *args: str
+) -> list[str]:
+    """``scrapy crawl ippen`` against a registry, with politeness delays lifted for the mock."""
+    return [
         str(SCRAPY), "crawl", "ippen",
         "-s", f"NEWSCRAWL_SITES={registry}",
         "-s", f"NEWSCRAWL_DATABASE_URL={database_url}",
@@ -53,6 +49,14 @@ def crawl(
         "-s", f"LOG_FILE={log_file}",
         *args,
     ]  # fmt: skip
+
+
+def crawl(
+    registry: Path | str, database_url: str, workdir: Path, *args: str, timeout: float = 240
+) -> CrawlResult:
+    """Run ``crawl_command`` to its end as a subprocess in the repository root."""
+    log_file = workdir / f"crawl-{len(list(workdir.glob('crawl-*.log')))}.log"
+    command = crawl_command(registry, database_url, workdir, log_file, *args)
     done = subprocess.run(
         command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=timeout, check=False
     )

@@ -59,7 +59,8 @@ def pg_url() -> Iterator[str]:
         admin.dispose()
 
 
-def _empty_pg(url: str) -> None:
+def empty_postgres(url: str) -> None:
+    """Drop every table of a test database: a fresh schema, without a new database."""
     engine = create_engine(url)
     with engine.begin() as conn:
         conn.execute(text("DROP SCHEMA public CASCADE"))
@@ -72,7 +73,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path_factory.mktemp('db')}/news.db"
     url: str = request.getfixturevalue("pg_url")
-    _empty_pg(url)
+    empty_postgres(url)
     return url
 
 

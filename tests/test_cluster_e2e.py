@@ -21,7 +21,8 @@ from newscrawl.cluster.config import Keys
 from newscrawl.cluster.lock import join_run, run_spec
 from newscrawl.urls import article_id
 from tests.cluster_support import REDIS_SERVER, cluster_prefix, redis_client
-from tests.crawling import REPO_ROOT, SCRAPY, CrawlResult, stored_articles
+from tests.crawling import REPO_ROOT, CrawlResult, crawl_command, stored_articles
+from tests.dbs import empty_postgres
 from tests.mocknet import MockNetwork
 
 __all__ = ["cluster_prefix", "redis_client"]  # fixtures, imported for pytest
@@ -38,18 +39,13 @@ def start_worker(
     redis_url: str = REDIS_SERVER,
 ) -> tuple[subprocess.Popen[bytes], Path]:
     log_file = workdir / f"worker-{next(_worker_numbers)}.log"
-    command = [
-        str(SCRAPY), "crawl", "ippen",
-        "-s", f"NEWSCRAWL_SITES={net.registry_path}",
-        "-s", f"NEWSCRAWL_DATABASE_URL={db_url}",
-        "-s", f"NEWSCRAWL_DEADLETTER_PATH={workdir / 'deadletter.jsonl'}",
+    command = crawl_command(
+        net.registry_path, db_url, workdir, log_file,
         "-s", f"NEWSCRAWL_CLUSTER_PREFIX={prefix}",
-        "-s", "AUTOTHROTTLE_ENABLED=False",
         # The mock's stories are dated 2024: a later run's window must still reach them.
         "-s", "NEWSCRAWL_INCREMENTAL_WINDOW_HOURS=200000",
-        "-s", f"LOG_FILE={log_file}",
         *args,
-    ]  # fmt: skip
+    )  # fmt: skip
     env = {**os.environ, "NEWSCRAWL_REDIS_URL": redis_url}
     with (
         log_file.with_suffix(".out").open("w") as out,
@@ -96,14 +92,6 @@ def served_times(net: MockNetwork) -> list[tuple[str, float]]:
     return [(r["host"].rsplit(":", 1)[0], r["time"]) for r in records]
 
 
-def empty_database(url: str) -> None:
-    engine = create_engine(url)
-    with engine.begin() as connection:
-        connection.execute(text("DROP SCHEMA public CASCADE"))
-        connection.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
-
-
 def row_counts(url: str) -> tuple[int, int]:
     engine = create_engine(url)
     with engine.connect() as connection:
@@ -128,7 +116,7 @@ def test_workers_fetch_each_article_once_and_store_the_full_set(
     redis_client: redis.Redis,
     tmp_path: Path,
 ) -> None:
-    empty_database(pg_url)
+    empty_postgres(pg_url)
     mock_network.reset_requests()
     results = run_workers(
         mock_network, pg_url, tmp_path, cluster_prefix, workers,
@@ -152,7 +140,7 @@ def test_portal_rate_holds_for_the_cluster(
     mock_network: MockNetwork, pg_url: str, cluster_prefix: str, tmp_path: Path
 ) -> None:
     rate = 2.0
-    empty_database(pg_url)
+    empty_postgres(pg_url)
     mock_network.reset_requests()
     results = run_workers(
         mock_network, pg_url, tmp_path, cluster_prefix, 2,
@@ -181,7 +169,7 @@ def test_killed_worker_loses_nothing_for_good(
     redis_client: redis.Redis,
     tmp_path: Path,
 ) -> None:
-    empty_database(pg_url)
+    empty_postgres(pg_url)
     mock_network.reset_requests()
     slow = ("-s", "NEWSCRAWL_CLUSTER_RATE_PER_PORTAL=3")
     workers = [
@@ -266,7 +254,7 @@ def test_redis_lost_mid_run_stops_the_worker_and_keeps_what_it_extracted(
     tmp_path: Path,
 ) -> None:
     server, url = private_redis
-    empty_database(pg_url)
+    empty_postgres(pg_url)
     mock_network.reset_requests()
     worker = start_worker(
         mock_network, pg_url, tmp_path, "lost", "-s", "NEWSCRAWL_CLUSTER_RATE_PER_PORTAL=2",

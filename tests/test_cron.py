@@ -11,19 +11,15 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from newscrawl.store import make_engine, migrate
-from tests.crawling import REPO_ROOT, SCRAPY, crawl
-from tests.dbs import _empty_pg
+from tests.crawling import REPO_ROOT, crawl, crawl_command
+from tests.dbs import empty_postgres
 from tests.mocknet import MockNetwork
 
 SLOW = ("-s", "DOWNLOAD_DELAY=0.5", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=1")
 
 
 def start_crawl(registry: Path, database: str, log: Path) -> subprocess.Popen[bytes]:
-    command = [
-        str(SCRAPY), "crawl", "ippen", "-s", f"NEWSCRAWL_SITES={registry}",
-        "-s", f"NEWSCRAWL_DATABASE_URL={database}", "-s", "AUTOTHROTTLE_ENABLED=False",
-        "-s", f"LOG_FILE={log}", *SLOW,
-    ]  # fmt: skip
+    command = crawl_command(registry, database, log.parent, log, *SLOW)
     process = subprocess.Popen(command, cwd=REPO_ROOT)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -92,7 +88,7 @@ def test_items_the_database_refuses_go_to_the_deadletter_file_and_exit_3(
     mock_network: MockNetwork, pg_url: str, tmp_path: Path
 ) -> None:
     """A role that may read but not write: every batch fails, nothing is lost."""
-    _empty_pg(pg_url)
+    empty_postgres(pg_url)
     migrate(pg_url)
     role = f"reader_{uuid.uuid4().hex[:8]}"
     admin = create_engine(pg_url, isolation_level="AUTOCOMMIT")

@@ -13,7 +13,7 @@ from sqlalchemy import func, select, update
 from newscrawl.store import make_engine
 from newscrawl.store.models import Article, ArticleVersion
 from newscrawl.urls import article_id
-from tests.crawling import REPO_ROOT, SCRAPY, crawl, stored_articles
+from tests.crawling import REPO_ROOT, crawl, crawl_command, stored_articles
 from tests.mocknet import MockNetwork
 
 # The mock's articles date from 2024; the default window (72 h back from now) would
@@ -124,9 +124,7 @@ def test_killed_crawl_resumes_from_jobdir_without_refetching(
             "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=1",
             "-s", "RANDOMIZE_DOWNLOAD_DELAY=False")  # fmt: skip
     log = tmp_path / "interrupted.log"
-    command = [str(SCRAPY), "crawl", "ippen", "-s", f"NEWSCRAWL_SITES={net.registry_path}",
-               "-s", f"NEWSCRAWL_DATABASE_URL={database}", "-s", "AUTOTHROTTLE_ENABLED=False",
-               "-s", f"LOG_FILE={log}", *slow]  # fmt: skip
+    command = crawl_command(net.registry_path, database, tmp_path, log, *slow)
     first = subprocess.Popen(command, cwd=REPO_ROOT)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and len(article_requests(net)) < 15:
