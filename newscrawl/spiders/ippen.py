@@ -8,6 +8,7 @@ registry, for the same online id, wins) and which links to follow.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import AsyncIterator, Iterable
 from datetime import UTC, datetime
@@ -18,7 +19,6 @@ from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response, TextResponse
-from scrapy.linkextractors import LinkExtractor
 from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.spiders import SitemapSpider
 from scrapy.utils.sitemap import Sitemap
@@ -28,6 +28,9 @@ from newscrawl.dates import parse_timestamp
 from newscrawl.items import ArticleItem
 from newscrawl.network import DEFAULT_SITES_PATH, Network, Site
 from newscrawl.urls import ARTICLE_URL_PATTERN, article_id, host_of
+
+# An href worth joining: ends like an article file (the grammar checks it properly later).
+_ARTICLE_HREF = re.compile(r"-\d{7,9}\.html(?:[?#]|\s*$)")
 
 # Request meta the incremental middleware reads: is it an article, and the date
 # its source (sitemap lastmod, feed item date) gave it.
@@ -62,7 +65,6 @@ class IppenSpider(SitemapSpider):
         # Scrapy's OffsiteMiddleware drops any request, redirects included, to a
         # host that is not a portal: the registry is the crawl's whole world.
         spider.allowed_domains = sorted({site.host.split(":")[0] for site in spider.network.sites})
-        spider.article_links = LinkExtractor(allow=ARTICLE_URL_PATTERN, deny_domains=())
         spider.outside_hosts = Counter()
         return spider
 
@@ -136,9 +138,7 @@ class IppenSpider(SitemapSpider):
             self._bad_source(response.url, "invalid_page")
             return
         self.crawler.stats.inc_value("newscrawl/source/page")
-        yield from self._follow_articles(
-            link.url for link in self.article_links.extract_links(response)
-        )
+        yield from self._follow_articles(_article_hrefs(response))
 
     def source_failed(self, failure: Failure) -> None:
         """An unreachable portal or a broken source is reported, and the crawl goes on."""
@@ -185,7 +185,7 @@ class IppenSpider(SitemapSpider):
             http_etag=_header(response, b"ETag"),
             http_last_modified=_header(response, b"Last-Modified"),
         )
-        links = [link.url for link in self.article_links.extract_links(response)]
+        links = _article_hrefs(response)
         if url != fetched_url:
             links.append(url)
         yield from self._follow_articles(links)
@@ -249,6 +249,21 @@ class IppenSpider(SitemapSpider):
                 "Article links to hosts outside the registry (not fetched; a missing portal?): %s",
                 report,
             )
+
+
+def _article_hrefs(response: TextResponse) -> list[str]:
+    """Absolute URLs of the article-shaped links of a page.
+
+    Written by hand rather than with Scrapy's LinkExtractor, which normalises all
+    of a page's ~100 links with w3lib before filtering them: 3.4 ms a page, a
+    fifth of the crawl process's CPU in a profile. The URL grammar picks the
+    dozen article links from the raw hrefs first; only those are joined.
+    """
+    return [
+        response.urljoin(href.strip())
+        for href in response.xpath("//a/@href").getall()
+        if _ARTICLE_HREF.search(href)
+    ]
 
 
 def _header(response: Response, name: bytes) -> str | None:
