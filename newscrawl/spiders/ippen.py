@@ -32,6 +32,11 @@ from newscrawl.urls import ARTICLE_URL_PATTERN, article_id, host_of
 # An href worth joining: ends like an article file (the grammar checks it properly later).
 _ARTICLE_HREF = re.compile(r"-\d{7,9}\.html(?:[?#]|\s*$)")
 
+# Articles before more sources: the scheduler then holds one sitemap's worth of
+# article requests at a time instead of the whole archive's, so the crawl's memory
+# does not grow with the size of the network.
+ARTICLE_PRIORITY = 10
+
 # Request meta the incremental middleware reads: is it an article, and the date
 # its source (sitemap lastmod, feed item date) gave it.
 ARTICLE = "newscrawl_article"
@@ -90,16 +95,16 @@ class IppenSpider(SitemapSpider):
         # SitemapSpider builds the requests from the entries sitemap_filter lets
         # through; their dates, which incremental runs need, are attached here.
         self._entry_dates: dict[str, datetime | None] = {}
-        requests = [
-            request.replace(
-                meta={
-                    **request.meta,
-                    LASTMOD: self._entry_dates.get(request.url),
-                    ARTICLE: request.callback == self.parse_article,
-                }
-            )
-            for request in super()._parse_sitemap(response)
-        ]
+        requests = []
+        for request in super()._parse_sitemap(response):
+            is_article = request.callback == self.parse_article
+            meta = {
+                **request.meta,
+                LASTMOD: self._entry_dates.get(request.url),
+                ARTICLE: is_article,
+            }
+            priority = ARTICLE_PRIORITY if is_article else request.priority
+            requests.append(request.replace(meta=meta, priority=priority))
         self._entry_dates = {}
         return requests
 
@@ -224,7 +229,9 @@ class IppenSpider(SitemapSpider):
             canonical = self._network_url(url)
             if canonical is not None and article_id(canonical):
                 meta = {ARTICLE: True, LASTMOD: lastmod}
-                yield Request(canonical, callback=self.parse_article, meta=meta)
+                yield Request(
+                    canonical, callback=self.parse_article, meta=meta, priority=ARTICLE_PRIORITY
+                )
 
     def _network_url(self, url: str, count_outside: bool = True) -> str | None:
         """Canonical form of a network URL; an outside article link is counted, never fetched."""
