@@ -13,6 +13,7 @@ import logging
 import multiprocessing
 import os
 import signal
+from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
@@ -56,6 +57,9 @@ def _ignore_sigint() -> None:
 
 class ExtractPipeline:
     """Fills an item's article fields from its ``html``; drops pages with nothing to extract."""
+
+    # What a worker runs: a module-level function, so the pool can pickle it by name.
+    extract_function: Callable[[str, str], tuple[bool, Any]] = staticmethod(extract_in_worker)
 
     def __init__(self, workers: int, network: Network, stats: StatsCollector) -> None:
         self.workers = workers
@@ -103,7 +107,7 @@ class ExtractPipeline:
             pool = self._pool
             assert pool is not None, "the pipeline was not opened"
             try:
-                return await asyncio.wrap_future(pool.submit(extract_in_worker, html, url))
+                return await asyncio.wrap_future(pool.submit(self.extract_function, html, url))
             except BrokenProcessPool:
                 self.stats.inc_value("newscrawl/extract/worker_crashed")
                 if self._pool is pool:  # the first item to notice replaces the pool

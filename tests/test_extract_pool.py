@@ -1,0 +1,123 @@
+"""The extraction pool: real worker processes, the same items as inline, crashes survived."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from scrapy.exceptions import DropItem
+from scrapy.statscollectors import MemoryStatsCollector
+
+from newscrawl.extract import extract_article
+from newscrawl.items import ArticleItem
+from newscrawl.network import Network
+from newscrawl.pipelines.extract import ExtractPipeline, extract_in_worker
+from tests.extract_fixtures import AMBROSIA_2024, AMBROSIA_URL, MUSK_2021, MUSK_URL
+
+
+def crash_once(html: str, url: str) -> tuple[bool, Any]:
+    """Kills its worker the first time it sees a page marked ``#crash=<file>``, then extracts.
+
+    The marker travels in the URL: workers come from a fork server started before
+    the test, so neither an environment variable nor a global would reach them.
+    """
+    page, _, marker = url.partition("#crash=")
+    if marker and not Path(marker).exists():
+        Path(marker).write_text("crashed")
+        os._exit(1)
+    return extract_in_worker(html, page)
+
+
+def crash_always(html: str, url: str) -> tuple[bool, Any]:
+    os._exit(1)
+
+
+class Stats(MemoryStatsCollector):
+    def __init__(self) -> None:
+        self._stats: dict[str, Any] = {}
+
+
+def make_pipeline(function: Any = None, workers: int = 2) -> tuple[ExtractPipeline, Stats]:
+    stats = Stats()
+    pipeline = ExtractPipeline(workers, Network.load(), stats)
+    if function is not None:
+        pipeline.extract_function = function  # type: ignore[method-assign]
+    pipeline.open_spider()
+    return pipeline, stats
+
+
+def item(path: Path, url: str) -> ArticleItem:
+    return ArticleItem(
+        url=url, site="fr.de", fetched_url=url, fetched_site="fr.de", article_id=None,
+        fetched_at=datetime.now(UTC), html=path.read_text(encoding="utf-8"),
+    )  # fmt: skip
+
+
+async def process_all(pipeline: ExtractPipeline, items: list[ArticleItem]) -> list[Any]:
+    return await asyncio.gather(*(pipeline.process_item(i) for i in items), return_exceptions=True)
+
+
+def test_pool_gives_every_item_the_fields_an_inline_extraction_gives() -> None:
+    pipeline, stats = make_pipeline()
+    pages = [(AMBROSIA_2024, AMBROSIA_URL), (MUSK_2021, MUSK_URL)] * 10
+    try:
+        results = asyncio.run(process_all(pipeline, [item(p, u) for p, u in pages]))
+    finally:
+        pipeline.close_spider()
+    assert len(results) == 20
+    for result, (path, url) in zip(results, pages, strict=True):
+        expected = extract_article(path.read_text(encoding="utf-8"), url)
+        assert result.text == expected["text"] and result.title == expected["title"]
+        assert result.authors == expected["authors"] and result.html is None
+        assert isinstance(result.simhash, int)
+    assert stats.get_value("newscrawl/extract/ok") == 20
+    assert pipeline._pool is None  # shut down
+
+
+def test_a_crashed_worker_costs_its_item_one_retry(tmp_path: Path) -> None:
+    pipeline, stats = make_pipeline(crash_once)
+    crashing = item(MUSK_2021, MUSK_URL)
+    crashing.fetched_url = f"{MUSK_URL}#crash={tmp_path / 'crashed'}"
+    items = [item(AMBROSIA_2024, AMBROSIA_URL), crashing]
+    try:
+        results = asyncio.run(process_all(pipeline, items))
+    finally:
+        pipeline.close_spider()
+    assert (tmp_path / "crashed").read_text() == "crashed"
+    assert [r.title for r in results] == [
+        extract_article(p.read_text(encoding="utf-8"), u)["title"]
+        for p, u in ((AMBROSIA_2024, AMBROSIA_URL), (MUSK_2021, MUSK_URL))
+    ]
+    assert stats.get_value("newscrawl/extract/ok") == 2
+    assert stats.get_value("newscrawl/extract/worker_crashed") >= 1
+
+
+def test_an_item_that_kills_every_worker_is_reported_failed() -> None:
+    pipeline, stats = make_pipeline(crash_always, workers=1)
+    try:
+        results = asyncio.run(process_all(pipeline, [item(MUSK_2021, MUSK_URL)]))
+    finally:
+        pipeline.close_spider()
+    assert isinstance(results[0], DropItem)
+    assert str(results[0]) == f"nothing to extract (worker_crashed): {MUSK_URL}"
+    assert stats.get_value("newscrawl/extract/failed/worker_crashed") == 1
+    assert stats.get_value("newscrawl/extract/worker_crashed") == 2
+
+
+@pytest.mark.parametrize("html", ["", "\x00\x01\x02" * 500])
+def test_bad_pages_are_dropped_with_their_reason(html: str) -> None:
+    pipeline, stats = make_pipeline(workers=1)
+    bad = item(MUSK_2021, MUSK_URL)
+    bad.html = html
+    try:
+        (result,) = asyncio.run(process_all(pipeline, [bad]))
+    finally:
+        pipeline.close_spider()
+    assert isinstance(result, DropItem)
+    reason = "empty" if not html else "binary"
+    assert str(result) == f"nothing to extract ({reason}): {MUSK_URL}"
+    assert stats.get_value(f"newscrawl/extract/failed/{reason}") == 1
