@@ -1,0 +1,1 @@
+"""Benchmarks of newscrawl: ``python benchmarks/run.py`` (see BENCHMARKS.md)."""

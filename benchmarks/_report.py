@@ -1,0 +1,233 @@
+"""The benchmark's output: the machine, one table of medians (min–max), the targets."""
+
+from __future__ import annotations
+
+import os
+import platform
+import statistics
+import subprocess
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+LIBRARIES = ("scrapy", "twisted", "trafilatura", "lxml", "sqlalchemy", "psycopg")
+MB = 1024 * 1024
+
+
+@dataclass
+class CrawlRun:
+    """One measured crawl (newscrawl or the baseline) into one fresh database."""
+
+    crawler: str
+    database: str
+    repeat: int
+    returncode: int
+    expected: int
+    """Pages a complete crawl stores: the mock's expected set."""
+    stored: int
+    missing: int
+    unexpected: int
+    wall: float
+    cpu: float
+    main_rss: int
+    worker_rss: int
+    """Largest peak RSS of any one extraction worker (0: the crawler has none)."""
+    write_seconds: float | None
+    mock_cpu: float
+    """CPU the mock server spent serving this crawl (not counted in ``cpu``)."""
+    main_cpu: float = 0.0
+    """CPU of the main (crawl) process alone, sampled: near ``wall`` means it is the
+    bottleneck, whatever the workers could do."""
+    helpers_rss: dict[int, int] = field(default_factory=dict)
+
+    @property
+    def pages_per_second(self) -> float:
+        return self.expected / self.wall
+
+    @property
+    def cpu_per_page(self) -> float:
+        return self.cpu / self.expected
+
+    @property
+    def write_share(self) -> float | None:
+        return None if self.write_seconds is None else self.write_seconds / self.wall
+
+    @property
+    def complete(self) -> bool:
+        return self.returncode == 0 and self.missing == 0 and self.unexpected == 0
+
+
+@dataclass
+class CeilingRun:
+    repeat: int
+    pages: int
+    extracted: int
+    wall: float
+    cpu: float
+
+    @property
+    def pages_per_second(self) -> float:
+        return self.pages / self.wall
+
+    @property
+    def cpu_per_page(self) -> float:
+        return self.cpu / self.pages
+
+
+def cores() -> int:
+    return len(os.sched_getaffinity(0))
+
+
+def machine_lines(repo: Path, databases: Sequence[str]) -> list[str]:
+    meminfo = Path("/proc/meminfo").read_text().split("\n", 1)[0].split()
+    model = next(
+        (line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+         if line.startswith("model name")), platform.processor() or "unknown",
+    )  # fmt: skip
+    commit = subprocess.run(
+        ["git", "describe", "--always", "--dirty"], cwd=repo, capture_output=True, text=True
+    ).stdout.strip()
+    return [
+        f"machine: {cores()} cores ({model}), {int(meminfo[1]) / 1024**2:.1f} GiB memory, "
+        f"{platform.system()} {platform.release()}",
+        f"python {platform.python_version()}; " + ", ".join(_versions()),
+        f"databases: {'; '.join(databases)}",
+        f"newscrawl: {commit or 'unknown commit'}",
+    ]
+
+
+def _versions() -> list[str]:
+    found = []
+    for name in LIBRARIES:
+        try:
+            found.append(f"{name} {version(name)}")
+        except PackageNotFoundError:
+            found.append(f"{name} (not installed)")
+    return found
+
+
+def _spread(values: Sequence[float], fmt: str) -> str:
+    if not values:
+        return "–"
+    median = format(statistics.median(values), fmt)
+    if len(values) == 1:
+        return median
+    return f"{median} ({format(min(values), fmt)}–{format(max(values), fmt)})"
+
+
+def _column(runs: Sequence[CrawlRun], value: Callable[[CrawlRun], float | None], fmt: str) -> str:
+    values = [v for v in (value(run) for run in runs) if v is not None]
+    return _spread(values, fmt)
+
+
+def ratios(
+    crawls: Sequence[CrawlRun], ceilings: Sequence[CeilingRun], database: str
+) -> tuple[list[float], list[float]]:
+    """Per repeat: newscrawl/baseline and newscrawl/(cores × ceiling) pages/s.
+
+    Ratios are taken within one repeat (runs minutes apart), never across the medians,
+    so a noisy neighbour slowing one repeat slows both sides of its ratio.
+    """
+    by_key = {(c.crawler, c.database, c.repeat): c for c in crawls}
+    ceiling_by_repeat = {c.repeat: c for c in ceilings}
+    vs_baseline, vs_ceiling = [], []
+    for (crawler, db, repeat), run in sorted(by_key.items()):
+        if crawler != "newscrawl" or db != database:
+            continue
+        baseline = by_key.get(("baseline", db, repeat))
+        if baseline is not None:
+            vs_baseline.append(run.pages_per_second / baseline.pages_per_second)
+        ceiling = ceiling_by_repeat.get(repeat)
+        if ceiling is not None:
+            vs_ceiling.append(run.pages_per_second / (cores() * ceiling.pages_per_second))
+    return vs_baseline, vs_ceiling
+
+
+HEADER = (
+    "| run | pages/s | wall s | CPU ms/page | main peak RSS MB | worker peak RSS MB "
+    "| DB write % of wall | main process CPU % of wall | stored / expected | × baseline "
+    "| × (cores × ceiling) |"
+)
+
+
+def table(crawls: Sequence[CrawlRun], ceilings: Sequence[CeilingRun]) -> list[str]:
+    lines = [HEADER, _rule()]
+    for database in dict.fromkeys(c.database for c in crawls):
+        vs_baseline, vs_ceiling = ratios(crawls, ceilings, database)
+        for crawler in ("newscrawl", "baseline"):
+            runs = [c for c in crawls if c.crawler == crawler and c.database == database]
+            if not runs:
+                continue
+            mine = crawler == "newscrawl"
+            lines.append(
+                f"| {crawler} · {database} "
+                f"| {_column(runs, lambda r: r.pages_per_second, '.1f')} "
+                f"| {_column(runs, lambda r: r.wall, '.1f')} "
+                f"| {_column(runs, lambda r: r.cpu_per_page * 1000, '.1f')} "
+                f"| {_column(runs, lambda r: r.main_rss / MB, '.0f')} "
+                f"| {_column(runs, lambda r: r.worker_rss / MB or None, '.0f')} "
+                f"| {_column(runs, lambda r: _percent(r.write_share), '.1f')} "
+                f"| {_column(runs, lambda r: r.main_cpu / r.wall * 100, '.0f')} "
+                f"| {_stored(runs)} "
+                f"| {_spread(vs_baseline, '.2f') if mine else '1'} "
+                f"| {_spread(vs_ceiling, '.2f') if mine else '–'} |"
+            )
+    if ceilings:
+        pps = [c.pages_per_second for c in ceilings]
+        cpu = [c.cpu_per_page * 1000 for c in ceilings]
+        lines.append(
+            f"| ceiling: trafilatura alone, 1 process, {ceilings[0].pages} pages "
+            f"| {_spread(pps, '.1f')} per core | {_spread([c.wall for c in ceilings], '.1f')} "
+            f"| {_spread(cpu, '.1f')} | – | – | – | – | – | – | – |"
+        )
+    return lines
+
+
+def _rule() -> str:
+    return "|" + "---|" * (HEADER.count("|") - 1)
+
+
+def _percent(share: float | None) -> float | None:
+    return None if share is None else share * 100
+
+
+def _stored(runs: Sequence[CrawlRun]) -> str:
+    stored = sorted({f"{r.stored}/{r.expected}" for r in runs})
+    return ", ".join(stored)
+
+
+def targets(crawls: Sequence[CrawlRun], ceilings: Sequence[CeilingRun]) -> list[str]:
+    """The issue's targets, each with its measured median and whether it is met."""
+    lines = []
+    ceiling_cpu = statistics.median(c.cpu_per_page for c in ceilings) if ceilings else None
+    for database in dict.fromkeys(c.database for c in crawls):
+        runs = [c for c in crawls if c.crawler == "newscrawl" and c.database == database]
+        if not runs:
+            continue
+        vs_baseline, _ = ratios(crawls, ceilings, database)
+        checks: list[tuple[str, float | None, float, bool]] = [
+            ("pages/s vs baseline ≥ 2.5×", _median(vs_baseline), 2.5, True),
+            ("CPU/page vs ceiling ≤ 1.0×", _ratio(_median([r.cpu_per_page for r in runs]),
+                                                   ceiling_cpu), 1.0, False),
+            ("DB write share < 10%", _median([_percent(r.write_share) for r in runs]), 10.0,
+             False),
+            ("main peak RSS < 300 MB (target at N = 20,000)",
+             _median([r.main_rss / MB for r in runs]), 300.0, False),
+        ]  # fmt: skip
+        for name, measured, limit, at_least in checks:
+            if measured is None:
+                lines.append(f"- {database}: {name}: not measured")
+                continue
+            met = measured >= limit if at_least else measured <= limit
+            lines.append(f"- {database}: {name}: {measured:.2f} → {'met' if met else 'MISSED'}")
+    return lines
+
+
+def _median(values: Sequence[float | None]) -> float | None:
+    present = [v for v in values if v is not None]
+    return statistics.median(present) if present else None
+
+
+def _ratio(a: float | None, b: float | None) -> float | None:
+    return None if a is None or not b else a / b
