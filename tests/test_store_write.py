@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import Engine, func, select, text
 
 from newscrawl.store import write_batch
@@ -134,6 +135,25 @@ def test_syndicated_copy_under_another_id_is_one_story(db_engine: Engine) -> Non
     again = write_batch(db_engine, [dict(copy, text=copy["text"] + " Update.")])
     assert again.outcomes[0].status == "unchanged"
     assert _count(db_engine, ArticleVersion) == 0
+
+
+@pytest.mark.parametrize(("days_later", "status"), [(6, "duplicate"), (8, "new")])
+def test_near_duplicates_are_looked_for_within_a_week_of_publication(
+    db_engine: Engine, days_later: int, status: str
+) -> None:
+    """Copies run within days of each other; the lookup is bounded so it does not grow
+    with the archive (newscrawl.store.resolve.NEAR_DUPLICATE_WINDOW)."""
+    paragraphs = fixture_paragraphs()["nordkorea"]
+    original = make_item(article_id="13747005", text="\n".join(paragraphs))
+    copy_url = "https://www.hna.de/politik/kim-jong-un-zurueck-91234567.html"
+    copy = make_item(
+        article_id="91234567", site="hna.de", url=copy_url, fetched_url=copy_url,
+        fetched_site="hna.de", text=_syndicated(paragraphs),
+        published_at=original["published_at"] + timedelta(days=days_later),
+    )  # fmt: skip
+    write_batch(db_engine, [original])
+    assert write_batch(db_engine, [copy]).outcomes[0].status == status
+    assert _count(db_engine, Article) == (1 if status == "duplicate" else 2)
 
 
 def test_copies_in_one_batch_are_one_story(db_engine: Engine) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -24,6 +24,7 @@ from sqlalchemy import (
     bindparam,
     func,
     insert,
+    or_,
     select,
     union,
     update,
@@ -37,6 +38,8 @@ from newscrawl.store.validate import Prepared
 
 CHUNK = 5000
 """Values per lookup query, to bound the size of one statement."""
+NEAR_DUPLICATE_WINDOW = timedelta(days=7)
+"""How far apart in publication two copies of one story may be (see _published_window)."""
 VERSION_FIELDS = ("title", "lead", "text", "modified_at", "content_hash", "fetched_at")
 STATE_COLUMNS = (
     Article.id, Article.url, Article.article_id, Article.content_hash, Article.modified_at,
@@ -161,8 +164,11 @@ def _near_candidates(
                 band_sets[band_no].add(band)
         probe_sets = [{p for band in values for p in dedup.probes(band)} for values in band_sets]
         # One indexed IN per band column, so every branch is an index lookup.
+        published = _published_window(chunk)
         selects = [
-            select(*STATE_COLUMNS).where(_in(conn, getattr(Article, f"simhash_band{no}"), values))
+            select(*STATE_COLUMNS).where(
+                _in(conn, getattr(Article, f"simhash_band{no}"), values), *published
+            )
             for no, values in enumerate(probe_sets)
         ]
         for row in conn.execute(union(*selects)):
@@ -170,6 +176,26 @@ def _near_candidates(
                 seen[row.id] = _story(row)
                 found.append(seen[row.id])
     return found
+
+
+def _published_window(chunk: list[Prepared]) -> list[Any]:
+    """Conditions that keep near-duplicate candidates to the chunk's weeks of news.
+
+    Syndicated copies run within days of each other; without this bound every
+    band probe matches ~1/65,536 of the whole archive, so the candidates (and
+    the writer's time) grew with the store. Stories without a date still match.
+    """
+    dates = [prep.row.get("published_at") for prep in chunk]
+    if not dates or any(date is None for date in dates):
+        return []
+    return [
+        or_(
+            Article.published_at.is_(None),
+            Article.published_at.between(
+                min(dates) - NEAR_DUPLICATE_WINDOW, max(dates) + NEAR_DUPLICATE_WINDOW
+            ),
+        )
+    ]
 
 
 def _identify(known: Known, prep: Prepared) -> Story | None:
