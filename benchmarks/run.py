@@ -40,15 +40,12 @@ sys.path.insert(0, str(REPO))
 
 from benchmarks import _databases as databases  # noqa: E402
 from benchmarks import _report as report  # noqa: E402
-from benchmarks._instrument import WRITE_SECONDS  # noqa: E402
 from benchmarks._measure import measure, process_cpu_seconds  # noqa: E402
 from benchmarks._stats import EXTENSION as STATS_EXTENSION  # noqa: E402
 from newscrawl import settings as project_settings  # noqa: E402
 from tests.mocknet import MockNetwork  # noqa: E402
 from tests.mocknet.spec import PORTALS  # noqa: E402
 
-STORE_PIPELINE = "newscrawl.pipelines.store.StorePipeline"
-TIMED_STORE_PIPELINE = "benchmarks._instrument.TimedStorePipeline"
 STORE_WRITE_SECONDS = "newscrawl/store/write_seconds"
 # Politeness lifted for the mock, identical for newscrawl and the baseline.
 UNTHROTTLED = {
@@ -138,18 +135,13 @@ def _settings_args(settings: dict[str, str]) -> list[str]:
 
 
 def newscrawl_command(registry: Path, db_url: str, run_dir: Path) -> list[str]:
-    """``scrapy crawl ippen`` as users run it, plus the stats dump and the write timer."""
-    pipelines = {
-        (TIMED_STORE_PIPELINE if path == STORE_PIPELINE else path): order
-        for path, order in project_settings.ITEM_PIPELINES.items()
-    }
+    """``scrapy crawl ippen`` as users run it, plus the stats dump."""
     settings = {
         **UNTHROTTLED,
         "NEWSCRAWL_SITES": str(registry),
         "NEWSCRAWL_DATABASE_URL": db_url,
         "NEWSCRAWL_INCREMENTAL": "False",
         "NEWSCRAWL_DEADLETTER_PATH": str(run_dir / "deadletter.jsonl"),
-        "ITEM_PIPELINES": json.dumps(pipelines),
         "EXTENSIONS": json.dumps({**project_settings.EXTENSIONS, STATS_EXTENSION: 0}),
         "BENCHMARK_STATS_FILE": str(run_dir / "stats.json"),
         "LOG_FILE": str(run_dir / "crawl.log"),
@@ -185,7 +177,7 @@ def run_crawl(
         table = "articles" if crawler == "newscrawl" else "baseline_articles"
         stored = databases.stored_urls(db_url, table)
     stats = _read_stats(run_dir / "stats.json")
-    write_seconds = stats.get(STORE_WRITE_SECONDS, stats.get(WRITE_SECONDS))
+    write_seconds = stats.get(STORE_WRITE_SECONDS)
     if crawler == "baseline":
         write_seconds = stats.get("baseline/write_seconds")
     peaks = measured.peaks
