@@ -32,7 +32,7 @@ from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
 from scrapy.statscollectors import StatsCollector
 from scrapy.utils.defer import maybe_deferred_to_future
-from sqlalchemy import Engine, or_, select
+from sqlalchemy import Connection, Engine, or_, select
 from sqlalchemy.exc import SQLAlchemyError
 from twisted.internet.threads import deferToThread
 
@@ -92,11 +92,7 @@ class IncrementalMiddleware:
         return middleware
 
     def spider_opened(self, spider: Any) -> None:
-        since_arg = getattr(spider, "since", None)
-        if since_arg:
-            self.since = parse_since(since_arg)
-        elif self._store_has_articles():
-            self.since = datetime.now(UTC) - self.window
+        self.since = run_since(getattr(spider, "since", None), self.window, self.engine)
         if self.since:
             logger.info("Incremental run: sources' entries older than %s are skipped", self.since)
         else:
@@ -190,9 +186,23 @@ class IncrementalMiddleware:
             return None
         return StoredFetch(rejected.last_seen_at, None, None, None, rejected=True)
 
-    def _store_has_articles(self) -> bool:
-        try:
-            with self.engine.connect() as connection:
-                return connection.execute(select(Article.id).limit(1)).first() is not None
-        except SQLAlchemyError:  # no schema yet: a first run
-            return False
+
+def run_since(
+    since_arg: str | None, window: timedelta, store: Engine | Connection
+) -> datetime | None:
+    """A run's cut-off: ``-a since=`` if given, the window back from now once the store
+    holds articles, and none (a backfill) on an empty store."""
+    if since_arg:
+        return parse_since(since_arg)
+    return datetime.now(UTC) - window if store_has_articles(store) else None
+
+
+def store_has_articles(store: Engine | Connection) -> bool:
+    query = select(Article.id).limit(1)
+    try:
+        if isinstance(store, Connection):
+            return store.execute(query).first() is not None
+        with store.connect() as connection:
+            return connection.execute(query).first() is not None
+    except SQLAlchemyError:  # no schema yet (or no server): taken as a first run
+        return False

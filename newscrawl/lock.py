@@ -61,9 +61,14 @@ def _file_lock(path: Path) -> Iterator[None]:
         os.close(fd)  # closing the descriptor releases the flock
 
 
+def advisory_key(name: str = "newscrawl") -> int:
+    """The PostgreSQL advisory lock key of the crawl lock (the cluster shares it)."""
+    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+
+
 @contextlib.contextmanager
 def _advisory_lock(url: URL, name: str) -> Iterator[None]:
-    key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+    key = advisory_key(name)
     engine = make_engine(url, pool_size=1, max_overflow=0)
     try:
         with engine.connect() as connection:

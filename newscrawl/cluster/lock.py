@@ -16,7 +16,6 @@ run exclude each other, while the cluster's workers share.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import socket
@@ -24,13 +23,12 @@ import time
 import uuid
 from collections.abc import Iterator, Mapping, MutableMapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import redis
 from scrapy.settings import BaseSettings
-from sqlalchemy import Connection, select, text
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy import Connection, text
 
 from newscrawl.cluster.config import (
     REDIS_DOWN,
@@ -43,10 +41,9 @@ from newscrawl.cluster.config import (
     prefix,
     redis_url,
 )
-from newscrawl.dates import parse_since
-from newscrawl.lock import LockHeld, crawl_lock
+from newscrawl.incremental import run_since
+from newscrawl.lock import LockHeld, advisory_key, crawl_lock
 from newscrawl.store.engine import make_engine
-from newscrawl.store.models import Article
 
 # A worker whose heartbeat is older than this is dead for the others.
 HEARTBEAT_TTL_MS = 15_000
@@ -201,34 +198,22 @@ def cluster_lock(settings: BaseSettings, spider_args: MutableMapping[str, Any]) 
                 membership.leave()
 
 
-def _advisory_key(name: str = "newscrawl") -> int:
-    # The same key newscrawl.lock takes exclusively for a standalone crawl.
-    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
-
-
 def _since_for_a_new_run(
     settings: BaseSettings, spider_args: Mapping[str, Any], connection: Connection
 ) -> str:
     """The cut-off newscrawl.incremental would choose now, made absolute (ISO)."""
     if not settings.getbool("NEWSCRAWL_INCREMENTAL", True):
         return ""
-    if spider_args.get("since"):
-        return parse_since(str(spider_args["since"])).isoformat()
-    try:
-        has_articles = connection.execute(select(Article.id).limit(1)).first() is not None
-    except SQLAlchemyError:  # no schema yet: a first run
-        has_articles = False
-    connection.rollback()  # no transaction left open (and holding a snapshot) all crawl long
-    if not has_articles:
-        return ""  # backfill
     window = timedelta(hours=settings.getfloat("NEWSCRAWL_INCREMENTAL_WINDOW_HOURS", 72.0))
-    return (datetime.now(UTC) - window).isoformat()
+    since = run_since(spider_args.get("since"), window, connection)
+    connection.rollback()  # no transaction left open (and holding a snapshot) all crawl long
+    return since.isoformat() if since else ""  # "" is a backfill
 
 
 @contextlib.contextmanager
 def _shared_store_lock(database_url: str) -> Iterator[Connection]:
     engine = make_engine(database_url, pool_size=1, max_overflow=0)
-    key = _advisory_key()
+    key = advisory_key()
     try:
         with engine.connect() as connection:
             got = connection.execute(text("SELECT pg_try_advisory_lock_shared(:k)"), {"k": key})
