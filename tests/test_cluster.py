@@ -242,10 +242,15 @@ def test_run_with_work_left_outlives_its_workers_and_resumes(
     spec = run_spec({})
     first = join_run(redis_client, keys, spec, "w1")
     redis_client.zadd(first.keys.requests, {b"pending": 0})
+    redis_client.sadd(first.keys.dupefilter, b"taken-by-a-dead-worker")
+    redis_client.set(first.keys.seeded, b"1")
     assert first.leave() == "left"  # interrupted with work queued: kept for the next worker
     again = join_run(redis_client, keys, spec, "w2")
     assert (again.status, again.keys.run) == ("resumed", first.keys.run)
     assert redis_client.zcard(again.keys.requests) == 1
+    # What the dead workers had taken is found again: the filter is forgotten, the
+    # resuming worker seeds the run anew.
+    assert not redis_client.exists(again.keys.dupefilter, again.keys.seeded)
 
 
 def test_dead_workers_run_is_replaced_by_other_arguments(

@@ -18,7 +18,7 @@ import redis
 from sqlalchemy import create_engine, text
 
 from newscrawl.cluster.config import Keys
-from newscrawl.cluster.lock import join_run, run_spec
+from newscrawl.cluster.lock import HEARTBEAT_TTL_MS, join_run, run_spec
 from newscrawl.urls import article_id
 from tests.cluster_support import REDIS_SERVER, cluster_prefix, redis_client
 from tests.crawling import REPO_ROOT, CrawlResult, crawl_command, stored_articles
@@ -183,10 +183,17 @@ def test_killed_worker_loses_nothing_for_good(
     os.killpg(victim.pid, signal.SIGKILL)
     victim.wait()
     assert_clean([finish(*worker) for worker in workers[1:]])
-    assert not redis_client.exists(f"{cluster_prefix}:run")
+    # The dead worker counts as a member until its heartbeat expires (HEARTBEAT_TTL_MS):
+    # survivors that finish sooner rightly leave the run to it. Wait for the expiry, so
+    # that the next worker resumes a run whose members are all gone.
+    deadline = time.monotonic() + HEARTBEAT_TTL_MS / 1000 + 10
+    while list(redis_client.scan_iter(match=f"{cluster_prefix}:run:*:worker:*")):
+        assert time.monotonic() < deadline, "the dead worker's heartbeat never expired"
+        time.sleep(0.2)
     # One more run (one worker is enough) rediscovers whatever the dead worker held.
     fast = ("-s", "NEWSCRAWL_CLUSTER_RATE_PER_PORTAL=50")
     assert_clean(run_workers(mock_network, pg_url, tmp_path, cluster_prefix, 1, *fast))
+    assert not redis_client.exists(f"{cluster_prefix}:run")  # its last worker ended the run
     assert set(stored_articles(pg_url)) == mock_network.expected_urls
     assert row_counts(pg_url) == (len(mock_network.expected_urls),) * 2
 

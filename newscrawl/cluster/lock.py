@@ -77,6 +77,10 @@ if id then
     id = nil
   elseif live(base) == 0 then
     status = 'resumed'
+    -- The dead workers had taken requests off the queue that the duplicate filter
+    -- would hide for the rest of the run: forget it and seed again (the store
+    -- skips what is stored; the queue keeps what was still pending).
+    redis.call('DEL', base .. ':dupefilter', base .. ':seeded')
   end
 end
 if not id then
