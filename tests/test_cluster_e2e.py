@@ -120,8 +120,10 @@ def test_workers_fetch_each_article_once_and_store_the_full_set(
     mock_network.reset_requests()
     results = run_workers(
         mock_network, pg_url, tmp_path, cluster_prefix, workers,
-        # Slow enough that every worker is up before the crawl is over.
-        "-s", "NEWSCRAWL_CLUSTER_RATE_PER_PORTAL=4",
+        # Slow enough that every worker is up before the crawl is over, also when a
+        # loaded CI machine takes seconds to start one (at 4/s a CI run once ended
+        # before the second worker took a request).
+        "-s", "NEWSCRAWL_CLUSTER_RATE_PER_PORTAL=2",
     )  # fmt: skip
     assert_clean(results)
     fetched = article_fetches(mock_network)
