@@ -103,7 +103,9 @@ def test_crawl_stores_items_and_records_the_run(pg_url: str, tmp_path: Path) -> 
     url = pg_url.replace("postgres@", "postgres:hunter2-secret@")  # trust auth ignores it
     stats, log = run_crawl(url, tmp_path, count=60)
     assert 0 < stats.pop("newscrawl/store/write_seconds") < 60
+    assert 0 < stats.pop("newscrawl/store/index_seconds") < 60
     assert stats == {
+        "newscrawl/store/indexed": 60,
         "newscrawl/store/new": 60,
         "newscrawl/store/unchanged": 1,
         "newscrawl/store/failed": 1,

@@ -22,7 +22,9 @@ with ``python -m newscrawl.store reimport``. Stats: ``newscrawl/store/<status>``
 new, updated, unchanged, duplicate, failed; ``newscrawl/store/failed/<reason>``;
 ``newscrawl/store/deadletter`` (items in the dead-letter file);
 ``newscrawl/store/rejected_pages`` (``rejected_pages`` rows written: pages that an
-earlier pipeline dropped, reported by Scrapy's ``item_dropped`` signal).
+earlier pipeline dropped, reported by Scrapy's ``item_dropped`` signal);
+``newscrawl/store/indexed`` and ``index_seconds`` (PostgreSQL search index, filled beside
+the writes by ``SearchIndexer``).
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from twisted.internet import task, threads
 
+from newscrawl.pipelines.search_index import SearchIndexer
 from newscrawl.store import deadletter, display_url, make_engine, migrate, write_batch
 from newscrawl.store import rejected as rejected_pages
 from newscrawl.store.runs import finish_run, run_status, start_run
@@ -98,6 +101,7 @@ class StorePipeline:
         self.counts = dict.fromkeys(RUN_COUNTS, 0)
         self.deadlettered = 0
         self.run_id: int | None = None
+        self.indexer = SearchIndexer(engine, crawler.stats)
         self._flushing: Any = None
         self._loop: task.LoopingCall | None = None
 
@@ -122,6 +126,7 @@ class StorePipeline:
                 "start run",
                 lambda: start_run(self.engine, spider.name, arguments, sites),
             )
+            self.indexer.poke()  # stories an interrupted crawl left unindexed
         except Exception as exc:  # crawl on; items go to the dead-letter file
             logger.error(
                 "Store unavailable at start (%s): %s", display_url(self.engine), _one_line(exc)
@@ -159,6 +164,7 @@ class StorePipeline:
                 self._flush()
             if self._flushing is not None:
                 await maybe_deferred_to_future(self._flushing)
+        await self.indexer.drain()
 
     async def spider_closed(self, spider: Spider, reason: str) -> None:
         status = run_status(reason, failed=self.deadlettered > 0)
@@ -195,6 +201,8 @@ class StorePipeline:
         self._flushing = None
         if isinstance(result, BatchResult):
             self._record(result)
+            if result.new or result.updated:
+                self.indexer.poke()
         elif isinstance(result, int):
             self.deadlettered += result
             self.counts["failed"] += result
@@ -231,7 +239,9 @@ class StorePipeline:
         dead-lettered: losing one costs only a re-fetch on the next run.
         """
         try:
-            result = self._retrying("write", lambda: write_batch(self.engine, batch, pages))
+            result = self._retrying(
+                "write", lambda: write_batch(self.engine, batch, pages, index_search=False)
+            )
         except Exception as exc:  # whatever it was, the items must not be lost
             deadletter.append(self.deadletter_path, batch)
             logger.error(

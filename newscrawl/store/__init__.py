@@ -8,6 +8,7 @@ Public API::
     write_batch(engine, items, rejected=pages)  # also remember pages that had no article
     simhash = fingerprint(text)         # in extraction workers: item["simhash"]
     rows = search(engine, "Ambrosia", site="fr.de", limit=10)
+    index_pending(engine)               # PostgreSQL: index stories written with index_search=False
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from sqlalchemy.engine import URL
 
 from newscrawl.store.dedup import fingerprint
 from newscrawl.store.engine import display_url, make_engine, write_transaction
-from newscrawl.store.search import search
+from newscrawl.store.search import index_pending, pending_count, search
 from newscrawl.store.write import BatchResult, ItemOutcome, write_batch
 
 __all__ = [
@@ -30,8 +31,10 @@ __all__ = [
     "alembic_config",
     "display_url",
     "fingerprint",
+    "index_pending",
     "make_engine",
     "migrate",
+    "pending_count",
     "search",
     "write_batch",
 ]

@@ -1,6 +1,7 @@
 """Command line of the store.
 
     python -m newscrawl.store upgrade [URL]
+    python -m newscrawl.store index [URL]
     python -m newscrawl.store reimport [--database URL] data/deadletter.jsonl
 
 URL defaults to ``NEWSCRAWL_DATABASE_URL`` or ``sqlite:///data/news.db``.
@@ -14,7 +15,14 @@ import sys
 from collections import Counter
 from collections.abc import Sequence
 
-from newscrawl.store import deadletter, display_url, make_engine, migrate, write_batch
+from newscrawl.store import (
+    deadletter,
+    display_url,
+    index_pending,
+    make_engine,
+    migrate,
+    write_batch,
+)
 
 REIMPORT_BATCH = 500
 
@@ -23,6 +31,13 @@ def _upgrade(url: str | None) -> int:
     engine = make_engine(url)
     migrate(engine)
     print(f"{display_url(engine)}: schema is at the newest revision")
+    return 0
+
+
+def _index(url: str | None) -> int:
+    engine = make_engine(url)
+    migrate(engine)
+    print(f"{display_url(engine)}: indexed {index_pending(engine)} stories for search")
     return 0
 
 
@@ -53,6 +68,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     upgrade = commands.add_parser("upgrade", help="create or upgrade the database schema")
     upgrade.add_argument("url", nargs="?", help="database URL")
+    index = commands.add_parser(
+        "index", help="PostgreSQL: index stories a crawl left unindexed (it was cut short)"
+    )
+    index.add_argument("url", nargs="?", help="database URL")
     reimport = commands.add_parser("reimport", help="store the items of a dead-letter file")
     reimport.add_argument("--database", help="database URL")
     reimport.add_argument("path", help="dead-letter file (JSON lines)")
@@ -61,6 +80,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "upgrade":
             return _upgrade(args.url)
+        if args.command == "index":
+            return _index(args.url)
         return _reimport(args.database, args.path)
     except (ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -6,6 +6,11 @@ PostgreSQL stems German words (``Gärten`` finds ``Garten``); SQLite matches wor
 prefix (``Pflanze`` finds ``Pflanzen``), case- and accent-insensitively. The query is
 always a bound parameter, never SQL text. Ranking: title hits weigh most, then lead,
 then body (``setweight`` A/B on PostgreSQL, bm25 column weights on SQLite).
+
+Indexing: SQLite's FTS5 table follows every write through triggers. PostgreSQL's
+``search_vector`` is filled by ``index_pending`` after the write commits (migration 0004
+says why): ``write_batch`` does it for its own stories, the crawl on a second connection
+beside its writes, so a story is searchable once its crawl has ended.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from sqlalchemy import (
     literal_column,
     select,
     table,
+    text,
     type_coerce,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -38,6 +44,49 @@ _HIDDEN = {"simhash_band0", "simhash_band1", "simhash_band2", "simhash_band3"}
 RESULT_COLUMNS = [c for c in Article.__table__.c if c.name not in _HIDDEN]
 TITLE_WEIGHT, LEAD_WEIGHT, TEXT_WEIGHT = 10.0, 5.0, 1.0
 _FTS = table("articles_fts", column("rowid"))
+INDEX_CHUNK = 500
+"""Rows per indexing transaction: short row locks, steady progress."""
+SEARCH_VECTOR = """setweight(to_tsvector('german', coalesce(title, '')), 'A')
+    || setweight(to_tsvector('german', coalesce(lead, '')), 'B')
+    || to_tsvector('german', coalesce(text, ''))"""
+# SKIP LOCKED: several crawls (machines) index side by side without waiting on each other.
+_INDEX_PENDING = text(f"""UPDATE articles SET search_vector = {SEARCH_VECTOR}
+    WHERE id IN (SELECT id FROM articles WHERE search_vector IS NULL
+                 ORDER BY id LIMIT :limit FOR UPDATE SKIP LOCKED)""")
+_INDEX_IDS = text(f"""UPDATE articles SET search_vector = {SEARCH_VECTOR}
+    WHERE id = ANY(:ids) AND search_vector IS NULL""")
+
+
+def index_pending(engine: Engine, ids: list[int] | None = None) -> int:
+    """Fill the PostgreSQL search vector of stories that lack it; returns how many.
+
+    ``ids``: only these stories, in one transaction; else every pending story, in
+    transactions of ``INDEX_CHUNK`` rows. A no-op on SQLite (FTS5 triggers index at once).
+    """
+    if engine.dialect.name != "postgresql":
+        return 0
+    if ids is not None:
+        if not ids:
+            return 0
+        with engine.begin() as conn:
+            return conn.execute(_INDEX_IDS, {"ids": ids}).rowcount
+    total = 0
+    while True:
+        with engine.begin() as conn:
+            done = conn.execute(_INDEX_PENDING, {"limit": INDEX_CHUNK}).rowcount
+        total += done
+        if done < INDEX_CHUNK:
+            return total
+
+
+def pending_count(engine: Engine) -> int:
+    """Stories not yet in the PostgreSQL search index (always 0 on SQLite)."""
+    if engine.dialect.name != "postgresql":
+        return 0
+    with engine.connect() as conn:
+        return conn.execute(
+            text("SELECT count(*) FROM articles WHERE search_vector IS NULL")
+        ).scalar_one()
 
 
 def fts5_query(query: str) -> str | None:

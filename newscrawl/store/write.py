@@ -32,12 +32,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Connection, Engine, text
-from sqlalchemy.exc import DataError, IntegrityError, ProgrammingError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, ProgrammingError
 
 from newscrawl.store import rejected as rejected_pages
 from newscrawl.store import resolve
 from newscrawl.store.engine import write_transaction
 from newscrawl.store.resolve import Plan, Story
+from newscrawl.store.search import index_pending
 from newscrawl.store.validate import ItemError, Prepared, prepare
 
 logger = logging.getLogger(__name__)
@@ -102,7 +103,11 @@ class BatchResult:
 
 
 def write_batch(
-    engine: Engine, items: list[dict[str, Any]], rejected: Sequence[dict[str, Any]] = ()
+    engine: Engine,
+    items: list[dict[str, Any]],
+    rejected: Sequence[dict[str, Any]] = (),
+    *,
+    index_search: bool = True,
 ) -> BatchResult:
     """Store ``items`` (``ArticleItem`` dicts without ``html``) in one transaction.
 
@@ -112,6 +117,10 @@ def write_batch(
     table. An item's ``simhash`` (``dedup.fingerprint`` of its text, computed by the
     extraction worker) is used as given, else computed here.
     Database outages (``OperationalError``) propagate: the caller retries the batch.
+    ``index_search``: also fill the PostgreSQL search vector of the batch's new and changed
+    stories, after the commit (``search.index_pending``); the crawl passes False and
+    indexes on a second connection. A failure there is logged, never raised: the batch
+    is stored, and the stories stay pending for the next ``index_pending``.
     """
     outcomes: dict[int, ItemOutcome] = {}
     prepared: dict[int, Prepared] = {}
@@ -139,7 +148,21 @@ def write_batch(
                 for url in prep.url_sites()
             }
             rejected_pages.forget(conn, sorted(stored))
-    return BatchResult([outcomes[i] for i in range(len(items))], rejected=len(pages))
+    result = BatchResult([outcomes[i] for i in range(len(items))], rejected=len(pages))
+    if index_search and engine.dialect.name == "postgresql":
+        _index(engine, result)
+    return result
+
+
+def _index(engine: Engine, result: BatchResult) -> None:
+    changed = {o.article for o in result.outcomes if o.status in ("new", "updated")}
+    try:
+        index_pending(engine, sorted(a for a in changed if a is not None))
+    except DBAPIError as exc:
+        logger.warning(
+            "Search index not updated (%s): %d stories stay pending until the next "
+            "'python -m newscrawl.store index'", type(exc.orig).__name__, len(changed),
+        )  # fmt: skip
 
 
 def _write_guarded(conn: Connection, prepared: dict[int, Prepared]) -> dict[int, ItemOutcome]:

@@ -13,7 +13,12 @@ from newscrawl.store.models import Base
 
 # Full-text objects are created by hand in a migration and are not in the models;
 # autogenerate must not propose to drop them.
-FTS_NAMES = {"articles_fts", "search_vector", "ix_articles_search_vector"}
+FTS_NAMES = {
+    "articles_fts",
+    "search_vector",
+    "ix_articles_search_vector",
+    "ix_articles_search_pending",
+}
 
 
 def include_object(
