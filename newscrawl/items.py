@@ -28,8 +28,11 @@ class ArticleItem:
     """The network's online id, from the URL grammar (the extractor confirms it)."""
     fetched_at: datetime
     """When the response arrived, timezone-aware UTC."""
-    html: str | None = None
-    """Decoded page; dropped by the extract pipeline."""
+    html: bytes | str | None = None
+    """The page as served (bytes; a decoded ``str`` is taken too); dropped by the
+    extract pipeline, whose worker decodes it with ``encoding``."""
+    encoding: str | None = None
+    """Scrapy's encoding of the response (HTTP header, BOM, ``<meta>``, else inferred)."""
     external_canonical: str | None = None
     """A ``rel=canonical`` that points outside the registry (recorded, not followed)."""
     redirected_from: list[dict[str, str]] = field(default_factory=list)

@@ -19,7 +19,7 @@ from newscrawl.pipelines.extract import ExtractPipeline, extract_in_worker
 from tests.extract_fixtures import AMBROSIA_2024, AMBROSIA_URL, MUSK_2021, MUSK_URL
 
 
-def crash_once(html: str, url: str) -> tuple[bool, Any]:
+def crash_once(html: str, url: str, encoding: str | None = None) -> tuple[bool, Any]:
     """Kills its worker the first time it sees a page marked ``#crash=<file>``, then extracts.
 
     The marker travels in the URL: workers come from a fork server started before
@@ -29,10 +29,10 @@ def crash_once(html: str, url: str) -> tuple[bool, Any]:
     if marker and not Path(marker).exists():
         Path(marker).write_text("crashed")
         os._exit(1)
-    return extract_in_worker(html, page)
+    return extract_in_worker(html, page, encoding)
 
 
-def crash_always(html: str, url: str) -> tuple[bool, Any]:
+def crash_always(html: str, url: str, encoding: str | None = None) -> tuple[bool, Any]:
     os._exit(1)
 
 

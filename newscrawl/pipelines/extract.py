@@ -22,6 +22,7 @@ from itemadapter import ItemAdapter
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 from scrapy.statscollectors import StatsCollector
+from w3lib.encoding import html_to_unicode
 
 from newscrawl.extract import ExtractionError, extract_article
 from newscrawl.network import DEFAULT_SITES_PATH, Network
@@ -39,10 +40,20 @@ ARTICLE_FIELDS = (
 )  # fmt: skip
 
 
-def extract_in_worker(html: str, url: str) -> tuple[bool, Any]:
-    """(True, fields) or (False, reason): an exception class of our own might not unpickle."""
+def decode_page(html: bytes | str, encoding: str | None) -> str:
+    """The page as Scrapy's ``TextResponse.text`` decodes it with the response's encoding."""
+    if isinstance(html, str):
+        return html
+    return html_to_unicode(f"charset={encoding}" if encoding else None, html)[1]
+
+
+def extract_in_worker(html: bytes | str, url: str, encoding: str | None = None) -> tuple[bool, Any]:
+    """(True, fields) or (False, reason): an exception class of our own might not unpickle.
+
+    Runs in a worker: the page arrives as served, so the crawl process never holds a
+    decoded copy of it (see ``spiders/links.py``)."""
     try:
-        fields = extract_article(html, url)
+        fields = extract_article(decode_page(html, encoding), url)
     except ExtractionError as exc:
         return False, exc.reason
     fields["simhash"] = fingerprint(fields.get("text"))
@@ -59,7 +70,9 @@ class ExtractPipeline:
     """Fills an item's article fields from its ``html``; drops pages with nothing to extract."""
 
     # What a worker runs: a module-level function, so the pool can pickle it by name.
-    extract_function: Callable[[str, str], tuple[bool, Any]] = staticmethod(extract_in_worker)
+    extract_function: Callable[[bytes | str, str, str | None], tuple[bool, Any]] = staticmethod(
+        extract_in_worker
+    )
 
     def __init__(self, workers: int, network: Network, stats: StatsCollector) -> None:
         self.workers = workers
@@ -90,8 +103,9 @@ class ExtractPipeline:
     async def process_item(self, item: Any, spider: Any = None) -> Any:
         adapter = ItemAdapter(item)
         html, url = adapter.get("html") or "", adapter["fetched_url"]
+        encoding = adapter.get("encoding")
         adapter["html"] = None
-        ok, result = await self._run(html, url)
+        ok, result = await self._run(html, url, encoding)
         if not ok:
             raise self._dropped(url, result)
         self.stats.inc_value("newscrawl/extract/ok")
@@ -101,13 +115,15 @@ class ExtractPipeline:
         adapter["links"] = self._network_links(result.get("body_links") or [], adapter["url"])
         return item
 
-    async def _run(self, html: str, url: str) -> tuple[bool, Any]:
+    async def _run(self, html: bytes | str, url: str, encoding: str | None) -> tuple[bool, Any]:
         """Extract in the pool; a crashed worker costs the item one retry on a fresh pool."""
         for attempt in (1, 2):
             pool = self._pool
             assert pool is not None, "the pipeline was not opened"
             try:
-                return await asyncio.wrap_future(pool.submit(self.extract_function, html, url))
+                return await asyncio.wrap_future(
+                    pool.submit(self.extract_function, html, url, encoding)
+                )
             except BrokenProcessPool:
                 self.stats.inc_value("newscrawl/extract/worker_crashed")
                 if self._pool is pool:  # the first item to notice replaces the pool

@@ -137,6 +137,7 @@ class StorePipeline:
     async def process_item(self, item: Any) -> Any:
         data = ItemAdapter(item).asdict()
         data.pop("html", None)
+        data.pop("encoding", None)
         self.buffer.append(data)
         if len(self.buffer) >= self.batch_size:
             self._flush()
