@@ -15,11 +15,12 @@ setting                            default                         meaning
 ``NEWSCRAWL_DEADLETTER_PATH``      ``data/deadletter.jsonl``       where unwritable items go
 =================================  ==============================  ==========================
 
-Writes run in a thread (``deferToThread``), one batch at a time, so the reactor never
-waits for the database. A batch that still fails after the retries (database gone, disk
-full) is appended to the dead-letter file and the crawl is marked failed; re-import it
-with ``python -m newscrawl.store reimport``. Stats: ``newscrawl/store/<status>`` for
-new, updated, unchanged, duplicate, failed; ``newscrawl/store/failed/<reason>``;
+Writes run one batch at a time in a process of their own (``WriterProcess`` says why),
+waited for by a thread, so the reactor never waits for the database. A batch that still
+fails after the retries (database gone, disk full) is appended to the dead-letter file
+and the crawl is marked failed; re-import it with ``python -m newscrawl.store reimport``.
+Stats: ``newscrawl/store/<status>`` for new, updated, unchanged, duplicate, failed;
+``newscrawl/store/failed/<reason>``;
 ``newscrawl/store/deadletter`` (items in the dead-letter file);
 ``newscrawl/store/rejected_pages`` (``rejected_pages`` rows written: pages that an
 earlier pipeline dropped, reported by Scrapy's ``item_dropped`` signal);
@@ -39,11 +40,12 @@ from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.utils.defer import maybe_deferred_to_future
 from sqlalchemy import Engine
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from twisted.internet import task, threads
 
 from newscrawl.pipelines.search_index import SearchIndexer
-from newscrawl.store import deadletter, display_url, make_engine, migrate, write_batch
+from newscrawl.pipelines.writer import WriterProcess, is_outage
+from newscrawl.pipelines.writer import one_line as _one_line
+from newscrawl.store import deadletter, display_url, make_engine, migrate
 from newscrawl.store import rejected as rejected_pages
 from newscrawl.store.runs import finish_run, run_status, start_run
 from newscrawl.store.write import BatchResult
@@ -61,18 +63,6 @@ DEFAULTS: dict[str, Any] = {
 STATS = "newscrawl/store"
 RUN_COUNTS = {"new": "new", "updated": "updated", "unchanged": "unchanged",
               "duplicates": "duplicate", "failed": "failed"}  # fmt: skip
-
-
-def is_outage(exc: BaseException) -> bool:
-    """Whether ``exc`` means 'the database is unreachable or full', worth retrying."""
-    if isinstance(exc, OperationalError | InterfaceError):
-        return True
-    return isinstance(exc, DBAPIError) and exc.connection_invalidated
-
-
-def _one_line(exc: BaseException) -> str:
-    orig = getattr(exc, "orig", None) or exc
-    return (str(orig).strip().splitlines() or [type(orig).__name__])[0]
 
 
 class StorePipeline:
@@ -102,6 +92,10 @@ class StorePipeline:
         self.deadlettered = 0
         self.run_id: int | None = None
         self.indexer = SearchIndexer(engine, crawler.stats)
+        level = settings.get("LOG_LEVEL") or "DEBUG"
+        self.writer = WriterProcess(
+            engine, logging.getLevelName(level) if isinstance(level, str) else int(level)
+        )
         self._flushing: Any = None
         self._loop: task.LoopingCall | None = None
 
@@ -127,6 +121,10 @@ class StorePipeline:
                 lambda: start_run(self.engine, spider.name, arguments, sites),
             )
             self.indexer.poke()  # stories an interrupted crawl left unindexed
+            # Not awaited: the worker starts while the first pages are fetched.
+            threads.deferToThread(self.writer.start).addErrback(
+                lambda failure: logger.debug("Writer process start: %s", failure.value)
+            )
         except Exception as exc:  # crawl on; items go to the dead-letter file
             logger.error(
                 "Store unavailable at start (%s): %s", display_url(self.engine), _one_line(exc)
@@ -166,6 +164,7 @@ class StorePipeline:
             if self._flushing is not None:
                 await maybe_deferred_to_future(self._flushing)
         await self.indexer.drain()
+        await self._in_thread(self.writer.close)
 
     async def spider_closed(self, spider: Spider, reason: str) -> None:
         status = run_status(reason, failed=self.deadlettered > 0)
@@ -240,9 +239,7 @@ class StorePipeline:
         dead-lettered: losing one costs only a re-fetch on the next run.
         """
         try:
-            result = self._retrying(
-                "write", lambda: write_batch(self.engine, batch, pages, index_search=False)
-            )
+            result = self._retrying("write", lambda: self.writer.write(batch, pages))
         except Exception as exc:  # whatever it was, the items must not be lost
             deadletter.append(self.deadletter_path, batch)
             logger.error(
