@@ -137,12 +137,14 @@ def test_syndicated_copy_under_another_id_is_one_story(db_engine: Engine) -> Non
     assert _count(db_engine, ArticleVersion) == 0
 
 
+@pytest.mark.parametrize("mixed", [False, True], ids=["alone", "in a batch spanning months"])
 @pytest.mark.parametrize(("days_later", "status"), [(6, "duplicate"), (8, "new")])
 def test_near_duplicates_are_looked_for_within_a_week_of_publication(
-    db_engine: Engine, days_later: int, status: str
+    db_engine: Engine, days_later: int, status: str, mixed: bool
 ) -> None:
     """Copies run within days of each other; the lookup is bounded so it does not grow
-    with the archive (newscrawl.store.resolve.NEAR_DUPLICATE_WINDOW)."""
+    with the archive (newscrawl.store.resolve.NEAR_DUPLICATE_WINDOW), per item even when
+    the batch holds stories of other months, as a crawl's batches do."""
     paragraphs = fixture_paragraphs()["nordkorea"]
     original = make_item(article_id="13747005", text="\n".join(paragraphs))
     copy_url = "https://www.hna.de/politik/kim-jong-un-zurueck-91234567.html"
@@ -151,9 +153,14 @@ def test_near_duplicates_are_looked_for_within_a_week_of_publication(
         fetched_site="hna.de", text=_syndicated(paragraphs),
         published_at=original["published_at"] + timedelta(days=days_later),
     )  # fmt: skip
+    others = [
+        make_item(article_id=f"9000000{n}", text=f"Eine ganz andere Meldung Nummer {n}. " * 30,
+                  published_at=original["published_at"] + timedelta(days=days))
+        for n, days in enumerate((-200, 300))
+    ] if mixed else []  # fmt: skip
     write_batch(db_engine, [original])
-    assert write_batch(db_engine, [copy]).outcomes[0].status == status
-    assert _count(db_engine, Article) == (1 if status == "duplicate" else 2)
+    assert write_batch(db_engine, [copy, *others]).outcomes[0].status == status
+    assert _count(db_engine, Article) == (1 if status == "duplicate" else 2) + len(others)
 
 
 def test_copies_in_one_batch_are_one_story(db_engine: Engine) -> None:
