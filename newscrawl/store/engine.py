@@ -79,6 +79,11 @@ def _configure_sqlite(engine: Engine) -> None:
         # NORMAL is durable across application crashes in WAL mode; FULL only adds
         # protection against power loss, at the cost of an fsync per commit.
         cursor.execute("PRAGMA synchronous=NORMAL")
+        # Checkpoints (copying the WAL into the database, with an fsync) after 40 MB of
+        # WAL instead of 4 MB: a batch of 200 stories writes ~3 MB, and checkpointing
+        # after nearly every batch cost a third of the write time in a store of 10,000
+        # (benchmarks: 1,200 -> 1,650 stories/s).
+        cursor.execute("PRAGMA wal_autocheckpoint=10000")
         cursor.close()
 
     @event.listens_for(engine, "begin")
