@@ -1,6 +1,6 @@
 """Throughput of ``write_batch``: items stored per second on SQLite and PostgreSQL.
 
-    /work/venv/bin/python benchmarks/bench_store.py [--items 2000] [--runs 3] [--batch 200]
+    /work/venv/bin/python benchmarks/bench_store.py [--items 2000] [--runs 3] [--batch 500]
         [--sqlite-only] [--pg postgresql://postgres@127.0.0.1:5432]
 
 Items are realistic (~4 KB German body from the fixture texts, unique ids, full metadata).
@@ -126,7 +126,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--items", type=int, default=2000)
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--batch", type=int, default=200)
+    parser.add_argument("--batch", type=int, default=500)
     parser.add_argument("--pg", default="postgresql+psycopg://postgres@127.0.0.1:5432")
     parser.add_argument("--sqlite-only", action="store_true")
     args = parser.parse_args()

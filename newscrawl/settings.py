@@ -31,8 +31,8 @@ NEWSCRAWL_MIN_WORDS = 20
 
 # Store batching: items are written in one transaction per batch, when the
 # batch is full or this many seconds after its first item, whichever is first.
-NEWSCRAWL_STORE_BATCH_SIZE = 200
-NEWSCRAWL_STORE_FLUSH_SECONDS = 2.0
+NEWSCRAWL_STORE_BATCH_SIZE = 500
+NEWSCRAWL_STORE_FLUSH_SECONDS = 5.0
 
 # A batch the database refuses is retried this many times, waiting BACKOFF seconds
 # first and twice as long each time after.

@@ -7,8 +7,8 @@ setting                            default                         meaning
 =================================  ==============================  ==========================
 ``NEWSCRAWL_DATABASE_URL``         env var of the same name, else  SQLAlchemy URL (sqlite or
                                    ``sqlite:///data/news.db``      postgresql)
-``NEWSCRAWL_STORE_BATCH_SIZE``     200                             items per transaction
-``NEWSCRAWL_STORE_FLUSH_SECONDS``  2.0                             longest an item waits
+``NEWSCRAWL_STORE_BATCH_SIZE``     500                             items per transaction
+``NEWSCRAWL_STORE_FLUSH_SECONDS``  5.0                             longest an item waits
 ``NEWSCRAWL_STORE_RETRIES``        4                               retries of a failed batch
 ``NEWSCRAWL_STORE_BACKOFF``        1.0                             first retry delay (s),
                                                                    doubled per retry
@@ -54,8 +54,8 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 DEFAULTS: dict[str, Any] = {
-    "NEWSCRAWL_STORE_BATCH_SIZE": 200,
-    "NEWSCRAWL_STORE_FLUSH_SECONDS": 2.0,
+    "NEWSCRAWL_STORE_BATCH_SIZE": 500,
+    "NEWSCRAWL_STORE_FLUSH_SECONDS": 5.0,
     "NEWSCRAWL_STORE_RETRIES": 4,
     "NEWSCRAWL_STORE_BACKOFF": 1.0,
     "NEWSCRAWL_DEADLETTER_PATH": deadletter.DEFAULT_PATH,
