@@ -22,6 +22,7 @@ from sqlalchemy import Engine
 from twisted.internet import threads
 from twisted.python.failure import Failure
 
+from newscrawl.pipelines.writer import one_line
 from newscrawl.store import index_pending
 
 logger = logging.getLogger(__name__)
@@ -67,11 +68,9 @@ class SearchIndexer:
             # Once per crawl: the writes have their own retries and dead letters, and an
             # unindexed story is only not yet searchable.
             self._failed = True
-            error = getattr(result.value, "orig", None) or result.value
             logger.warning(
-                "Search index not updated (%s: %s); the stories stay pending until the "
-                "next crawl or 'python -m newscrawl.store index'",
-                type(error).__name__, (str(error).strip().splitlines() or [""])[0],
+                "Search index not updated (%s); the stories stay pending until the next "
+                "crawl or 'python -m newscrawl.store index'", one_line(result.value),
             )  # fmt: skip
             return
         if self._again:
