@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import os
+import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -121,3 +123,36 @@ def test_bad_pages_are_dropped_with_their_reason(html: str) -> None:
     reason = "empty" if not html else "binary"
     assert str(result) == f"nothing to extract ({reason}): {MUSK_URL}"
     assert stats.get_value(f"newscrawl/extract/failed/{reason}") == 1
+
+
+# In a fresh interpreter, so that the fork server is started here and not by an earlier
+# test: the first worker task reports which heavy modules it found already imported.
+_FIRST_TASK_SEES = """
+import multiprocessing, sys
+from concurrent.futures import ProcessPoolExecutor
+from newscrawl.pipelines.processes import forkserver_context
+if sys.argv[1] == "preloaded":
+    context = forkserver_context()
+else:
+    context = multiprocessing.get_context("forkserver")
+heavy = ('trafilatura', 'sqlalchemy', 'alembic')
+probe = f"sorted(m for m in {heavy} if m in __import__('sys').modules)"
+with ProcessPoolExecutor(1, mp_context=context) as pool:
+    print(pool.submit(eval, probe).result())
+"""
+
+
+@pytest.mark.parametrize(
+    ("context", "imported"),
+    [("preloaded", "['alembic', 'sqlalchemy', 'trafilatura']"), ("plain", "[]")],
+)
+def test_workers_start_with_their_modules_imported_by_the_fork_server(
+    context: str, imported: str
+) -> None:
+    """Each worker would otherwise pay 1.1 s of CPU importing them (processes.py)."""
+    result = subprocess.run(
+        [sys.executable, "-c", _FIRST_TASK_SEES, context],
+        capture_output=True, text=True, timeout=120, check=True,
+        cwd=Path(__file__).resolve().parents[1],
+    )  # fmt: skip
+    assert result.stdout.strip() == imported

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import multiprocessing
 import os
 import signal
 from collections.abc import Callable
@@ -26,6 +25,7 @@ from w3lib.encoding import html_to_unicode
 
 from newscrawl.extract import ExtractionError, extract_article
 from newscrawl.network import DEFAULT_SITES_PATH, Network
+from newscrawl.pipelines.processes import forkserver_context
 from newscrawl.store.dedup import fingerprint
 from newscrawl.urls import article_id
 
@@ -96,9 +96,9 @@ class ExtractPipeline:
             self._pool = None
 
     def _new_pool(self) -> Executor:
-        # forkserver: forking the crawl process itself would copy a running reactor.
-        context = multiprocessing.get_context("forkserver")
-        return ProcessPoolExecutor(self.workers, mp_context=context, initializer=_ignore_sigint)
+        return ProcessPoolExecutor(
+            self.workers, mp_context=forkserver_context(), initializer=_ignore_sigint
+        )
 
     async def process_item(self, item: Any, spider: Any = None) -> Any:
         adapter = ItemAdapter(item)

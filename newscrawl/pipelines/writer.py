@@ -17,7 +17,6 @@ whether the database was unreachable (worth a retry) or refused the batch.
 from __future__ import annotations
 
 import logging
-import multiprocessing
 import signal
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -27,6 +26,7 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
+from newscrawl.pipelines.processes import forkserver_context
 from newscrawl.store import make_engine, write_batch
 from newscrawl.store.write import BatchResult
 
@@ -119,10 +119,10 @@ class WriterProcess:
 
     def _started(self) -> ProcessPoolExecutor:
         if self._pool is None:
-            context = multiprocessing.get_context("forkserver")
             self._pool = ProcessPoolExecutor(
-                1, mp_context=context, initializer=_start, initargs=(self._url, self._level)
-            )
+                1, mp_context=forkserver_context(), initializer=_start,
+                initargs=(self._url, self._level),
+            )  # fmt: skip
         return self._pool
 
     def write(self, batch: list[dict[str, Any]], pages: list[dict[str, Any]]) -> BatchResult:
