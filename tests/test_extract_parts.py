@@ -5,15 +5,24 @@ Speed is measured by benchmarks/evaluate_extraction.py, not by a timed test.
 
 from __future__ import annotations
 
-import pytest
+from pathlib import Path
 
-from newscrawl.extract import extract_article
-from newscrawl.extract.furniture import clean_paragraph, strip_affiliate_marks
+import pytest
+import trafilatura.metadata
+
+from newscrawl.extract import _fill_from_trafilatura, extract_article
+from newscrawl.extract.decode import decode_html, parse_html
+from newscrawl.extract.furniture import clean_paragraph, normalize_space, strip_affiliate_marks
+from newscrawl.extract.metadata import PageMetadata, clean_author, parse_date
 from newscrawl.extract.quality import check_snippets, tokens, word_scores
 from tests.extract_fixtures import (
+    AMBROSIA_2024,
+    AMBROSIA_URL,
     GENERIC_PAGE,
     MUSK_2021,
     MUSK_URL,
+    NORDKOREA_2020,
+    NORDKOREA_URL,
 )
 
 
@@ -157,3 +166,27 @@ def test_byline_without_author_links_reads_the_displayed_line() -> None:
         drop_jsonld_author=True,
     )
     assert result["authors"] == ["Christian Schulz"]
+
+
+@pytest.mark.parametrize(
+    ("page", "url", "date", "authors", "description_start"),
+    [
+        (AMBROSIA_2024, AMBROSIA_URL, "2024-04-26", ["Simone Jung"], "Ambrosia"),
+        (NORDKOREA_2020, NORDKOREA_URL, "2020-05-04", ["Redaktion"], "Kim Jong Un taucht"),
+        (MUSK_2021, MUSK_URL, "2021-02-14", [], "Nichts ist unmöglich"),  # its byline: "Von"
+    ],
+    ids=["2024", "2020", "musk"],
+)  # fmt: skip
+def test_the_trafilatura_tier_reads_what_extract_metadata_reads(
+    page: Path, url: str, date: str, authors: list[str], description_start: str
+) -> None:
+    """Its three fields, as trafilatura's whole ``extract_metadata`` gives them."""
+    tree = parse_html(decode_html(page.read_bytes()))
+    md, found_authors = PageMetadata(), []
+    _fill_from_trafilatura(md, tree, url, found_authors)
+    whole = trafilatura.metadata.extract_metadata(tree, url)
+    assert md.published_at is not None and md.published_at.date().isoformat() == date
+    assert md.published_at == parse_date(whole.date)
+    assert found_authors == authors == [a for a in map(clean_author, whole.author.split(";")) if a]
+    assert md.description == normalize_space(whole.description)
+    assert md.description.startswith(description_start)
