@@ -71,6 +71,8 @@ def test_markup_variants() -> None:
       <a class="x"href="/vier-56789012.html#comments">vier</a>
       <a href="/section/">section</a>
       <area href="/fuenf-67890123.html">
+      <a href="/sechs-78901234&#46;html">sechs, its dot a character reference</a>
+      <a href="  /sieben-89012345.html\u00a0">sieben, in a no-break space</a>
     </body></html>"""
     response = page(body, url="https://www.fr.de/ordner/seite-99999999.html")
     assert canonical_href(response) == "https://www.merkur.de/a/b-93036630.html?x=1&y=2"
@@ -79,6 +81,8 @@ def test_markup_variants() -> None:
         "https://www.tz.de/zwei-23456789.html?utm_source=x&b=1",
         "https://www.fr.de/ordner/drei-34567890.html",
         "https://www.fr.de/vier-56789012.html#comments",
+        "https://www.fr.de/sechs-78901234.html",
+        "https://www.fr.de/sieben-89012345.html",
     ]
 
 
