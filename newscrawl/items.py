@@ -2,7 +2,7 @@
 
 The spider fills the *fetch* fields; the extract pipeline fills the *article*
 fields from ``html`` and then drops ``html`` (it is large, and nothing after
-extraction needs it). The store receives ``ItemAdapter(item).asdict()``.
+extraction needs it). The store receives ``dict(ItemAdapter(item))``.
 """
 
 from __future__ import annotations

@@ -133,7 +133,9 @@ class StorePipeline:
         self._loop.start(self.flush_seconds, now=False)
 
     async def process_item(self, item: Any) -> Any:
-        data = ItemAdapter(item).asdict()
+        # A shallow copy: the values are plain data already, and asdict()'s walk through
+        # every nested list and dict cost 0.6 ms an item in the crawl process.
+        data = dict(ItemAdapter(item))
         data.pop("html", None)
         data.pop("encoding", None)
         self.buffer.append(data)
@@ -148,7 +150,7 @@ class StorePipeline:
         """Remember a page an earlier pipeline dropped (no article in it), so the next runs
         can skip it; written with the next batch."""
         try:
-            data = ItemAdapter(item).asdict()
+            data = dict(ItemAdapter(item))
         except TypeError:  # not an item type this project knows
             return
         page = rejected_pages.page_from(data, str(exception))
