@@ -34,6 +34,10 @@ def crash_once(html: str, url: str, encoding: str | None = None) -> tuple[bool, 
     return extract_in_worker(html, page, encoding)
 
 
+def report_niceness(html: str, url: str, encoding: str | None = None) -> tuple[bool, Any]:
+    return True, {"title": str(os.nice(0))}
+
+
 def crash_always(html: str, url: str, encoding: str | None = None) -> tuple[bool, Any]:
     os._exit(1)
 
@@ -43,9 +47,11 @@ class Stats(MemoryStatsCollector):
         self._stats: dict[str, Any] = {}
 
 
-def make_pipeline(function: Any = None, workers: int = 2) -> tuple[ExtractPipeline, Stats]:
+def make_pipeline(
+    function: Any = None, workers: int = 2, niceness: int = 0
+) -> tuple[ExtractPipeline, Stats]:
     stats = Stats()
-    pipeline = ExtractPipeline(workers, Network.load(), stats)
+    pipeline = ExtractPipeline(workers, Network.load(), stats, niceness)
     if function is not None:
         pipeline.extract_function = function  # type: ignore[method-assign]
     pipeline.open_spider()
@@ -108,6 +114,15 @@ def test_an_item_that_kills_every_worker_is_reported_failed() -> None:
     assert str(results[0]) == f"nothing to extract (worker_crashed): {MUSK_URL}"
     assert stats.get_value("newscrawl/extract/failed/worker_crashed") == 1
     assert stats.get_value("newscrawl/extract/worker_crashed") == 2
+
+
+def test_workers_run_at_the_configured_niceness() -> None:
+    pipeline, _ = make_pipeline(report_niceness, workers=1, niceness=7)
+    try:
+        (result,) = asyncio.run(process_all(pipeline, [item(MUSK_2021, MUSK_URL)]))
+    finally:
+        pipeline.close_spider()
+    assert result.title == str(min(os.nice(0) + 7, 19))
 
 
 @pytest.mark.parametrize("html", ["", "\x00\x01\x02" * 500])

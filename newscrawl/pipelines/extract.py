@@ -60,10 +60,15 @@ def extract_in_worker(html: bytes | str, url: str, encoding: str | None = None) 
     return True, fields
 
 
-def _ignore_sigint() -> None:
+def _start_worker(niceness: int) -> None:
     # Ctrl-C goes to the whole process group; the crawl process shuts the pool
     # down in order, so the workers must not die with a traceback of their own.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # Extraction takes whatever CPU is left; the crawl process (downloads, scheduling)
+    # and the store's writer wait for nobody. The workers are one per core, so at the
+    # same priority they kept the writer's batches waiting for a core: paired runs at
+    # N = 2,000 (SQLite), database write share 9.0-9.7 % -> 8.1-8.4 %, and pages/s +5 %.
+    os.nice(niceness)
 
 
 class ExtractPipeline:
@@ -74,8 +79,11 @@ class ExtractPipeline:
         extract_in_worker
     )
 
-    def __init__(self, workers: int, network: Network, stats: StatsCollector) -> None:
+    def __init__(
+        self, workers: int, network: Network, stats: StatsCollector, niceness: int = 0
+    ) -> None:
         self.workers = workers
+        self.niceness = niceness
         self.network = network
         self.stats = stats
         self._pool: Executor | None = None
@@ -85,7 +93,8 @@ class ExtractPipeline:
         settings = crawler.settings
         workers = settings.getint("NEWSCRAWL_EXTRACT_WORKERS", 0) or (os.cpu_count() or 1)
         network = Network.load(settings.get("NEWSCRAWL_SITES") or DEFAULT_SITES_PATH)
-        return cls(workers, network, crawler.stats)
+        niceness = settings.getint("NEWSCRAWL_EXTRACT_NICENESS")
+        return cls(workers, network, crawler.stats, niceness)
 
     def open_spider(self, spider: Any = None) -> None:
         self._pool = self._new_pool()
@@ -97,8 +106,9 @@ class ExtractPipeline:
 
     def _new_pool(self) -> Executor:
         return ProcessPoolExecutor(
-            self.workers, mp_context=forkserver_context(), initializer=_ignore_sigint
-        )
+            self.workers, mp_context=forkserver_context(), initializer=_start_worker,
+            initargs=(self.niceness,),
+        )  # fmt: skip
 
     async def process_item(self, item: Any, spider: Any = None) -> Any:
         adapter = ItemAdapter(item)
