@@ -25,8 +25,8 @@ NEWSCRAWL_DATABASE_URL = os.environ.get("NEWSCRAWL_DATABASE_URL", "sqlite:///dat
 
 # Extraction worker processes; 0 means one per CPU core.
 NEWSCRAWL_EXTRACT_WORKERS = 0
-# Added to the extraction workers' nice value (0: none), so that the crawl process and
-# the store's writer, which the workers would otherwise keep waiting for a core, run first.
+# Added to the extraction workers' nice value (0 to 19; 0: none), so that the crawl process
+# and the store's writer, which the workers would otherwise keep waiting for a core, run first.
 NEWSCRAWL_EXTRACT_NICENESS = 10
 
 # An extracted body with fewer words than this is not an article (a gallery, a video page).

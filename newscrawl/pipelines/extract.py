@@ -93,7 +93,8 @@ class ExtractPipeline:
         settings = crawler.settings
         workers = settings.getint("NEWSCRAWL_EXTRACT_WORKERS", 0) or (os.cpu_count() or 1)
         network = Network.load(settings.get("NEWSCRAWL_SITES") or DEFAULT_SITES_PATH)
-        niceness = settings.getint("NEWSCRAWL_EXTRACT_NICENESS")
+        # A negative value would need root and break every worker at start: not offered.
+        niceness = max(settings.getint("NEWSCRAWL_EXTRACT_NICENESS"), 0)
         return cls(workers, network, crawler.stats, niceness)
 
     def open_spider(self, spider: Any = None) -> None:
