@@ -97,7 +97,13 @@ class TreeSampler(threading.Thread):
         stack = [(child, self.root) for child in _children(self.root)]
         while stack:
             pid, parent = stack.pop()
-            role = self._roles.setdefault(pid, self._role(pid, parent))
+            role = self._roles.get(pid)
+            if role in (None, "helper"):
+                # A helper is looked at again: caught between fork() and exec(), the
+                # forkserver still shows the crawl's command line.
+                role = self._roles[pid] = self._role(pid, parent)
+                if role != "helper":
+                    self.peaks.helpers.pop(pid, None)
             hwm = _hwm_bytes(pid)
             if hwm is not None:
                 self._record(pid, role, hwm)
@@ -107,8 +113,8 @@ class TreeSampler(threading.Thread):
             stack += [(child, pid) for child in _children(pid)]
 
     def _role(self, pid: int, parent: int) -> str:
-        # Roles are fixed at first sight: once the crawl process exits, its helpers are
-        # re-parented to the reaper and would otherwise look like a second main process.
+        # Main and worker are fixed at first sight: once the crawl process exits, its helpers
+        # are re-parented to the reaper and would otherwise look like a second main process.
         if self._roles.get(parent) == "forkserver":
             return "worker"
         cmdline = (_read(f"/proc/{pid}/cmdline") or "").replace("\0", " ")

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks._measure import measure
 from tests.mocknet.spec import NetworkSpec
 
 REPO = Path(__file__).resolve().parents[1]
@@ -39,6 +40,36 @@ def test_the_reaper_counts_the_cpu_of_orphaned_grandchildren(tmp_path: Path) -> 
     usage = json.loads(out.read_text())
     assert usage["returncode"] == 0
     assert usage["user"] + usage["sys"] >= 0.5
+
+
+def test_workers_are_told_from_helpers_even_when_the_forkserver_is_seen_before_exec(
+    tmp_path: Path,
+) -> None:
+    # The child is a forkserver only once it has exec'd; for its first half second it
+    # shows its parent's command line. Its own child is then a worker, not a helper.
+    server = (
+        "import subprocess, sys, time; "
+        "worker = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(1)']); "
+        "worker.wait()"
+    )
+    # The forkserver's marker is spelled in two halves here, so that only the exec'd
+    # child's command line holds it, not this script's own.
+    script = textwrap.dedent(f"""
+        import os, sys, time
+        child = os.fork()
+        if child == 0:
+            time.sleep(0.5)
+            code = {server!r} + "  # multiprocessing" + ".forkserver"
+            os.execv(sys.executable, [sys.executable, "-c", code])
+        os.waitpid(child, 0)
+    """)
+    measured = measure([sys.executable, "-c", script], REPO, dict(os.environ),
+                       tmp_path / "out.log", timeout=60)  # fmt: skip
+    assert measured.returncode == 0
+    assert sorted(measured.peaks.roles.values()) == ["forkserver", "main", "worker"]
+    assert list(measured.peaks.workers) == [
+        pid for pid, role in measured.peaks.roles.items() if role == "worker"
+    ]
 
 
 def test_a_tiny_benchmark_stores_every_page_in_both_databases(tmp_path: Path) -> None:
