@@ -1,10 +1,18 @@
 """What newscrawl's log says, and what it must never say.
 
-Two Scrapy extension points: a LogFormatter, so a dropped page is one line
-with its URL rather than the whole item, and an extension that redacts
-database passwords from every log record (Scrapy prints the overridden
-settings at start, so ``-s NEWSCRAWL_DATABASE_URL=postgresql://u:secret@h/db``
-would otherwise end up in every log file).
+Two Scrapy extension points: a LogFormatter, so a dropped page is one line with its URL
+rather than the whole item, and an extension that installs the crawl's log rules:
+
+* database passwords are redacted from every log record (Scrapy prints the overridden
+  settings at start, so ``-s NEWSCRAWL_DATABASE_URL=postgresql://u:secret@h/db`` would
+  otherwise end up in every log file);
+* an unreachable host is one line, not a traceback (Scrapy's robots.txt middleware logs
+  a failed download with its traceback; a cron job that meets a portal down, or a
+  machine without DNS, would fill its log with them). Every other error keeps its own.
+
+Why a log record factory and not a filter on Scrapy's log handler: Scrapy replaces its
+root handler after the extensions are built (``Crawler.crawl_async`` reinstalls it), so
+a handler's filters covered only the first lines of a crawl.
 """
 
 from __future__ import annotations
@@ -13,11 +21,21 @@ import logging
 import re
 from typing import Any
 
+from scrapy import exceptions
 from scrapy.crawler import Crawler
 from scrapy.logformatter import LogFormatter, LogFormatterResult
-from scrapy.utils.log import get_scrapy_root_handler
+from twisted.internet import error
 
 _URL_PASSWORD = re.compile(r"(?P<head>\b[a-z][a-z0-9+.-]*://[^:/@\s'\"]*:)[^@/\s'\"]+(?=@)", re.I)
+
+# Scrapy's download errors (its RETRY_EXCEPTIONS): the host or the network failed, and
+# the message already says how; a traceback through the downloader adds nothing.
+_NETWORK_ERRORS = (
+    exceptions.CannotResolveHostError, exceptions.DownloadConnectionRefusedError,
+    exceptions.DownloadFailedError, exceptions.DownloadTimeoutError,
+    exceptions.ResponseDataLossError, error.ConnectError, error.ConnectionLost,
+    error.ConnectionDone, error.TimeoutError,
+)  # fmt: skip
 
 
 def redact(text: str) -> str:
@@ -25,31 +43,45 @@ def redact(text: str) -> str:
     return _URL_PASSWORD.sub(r"\g<head>***", text)
 
 
-class _RedactFilter(logging.Filter):
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        cleaned = redact(message)
-        if cleaned != message:
-            record.msg, record.args = cleaned, ()
-        return True
+def _apply_rules(record: logging.LogRecord) -> logging.LogRecord:
+    message = record.getMessage()
+    cleaned = redact(message)
+    if cleaned != message:
+        record.msg, record.args = cleaned, ()
+    if record.exc_info and isinstance(record.exc_info[1], _NETWORK_ERRORS):
+        record.exc_info = None
+    return record
 
 
-class RedactSecrets:
-    """Extension: keeps URL passwords out of the log.
+class _RulesFactory:
+    """The log record factory that was in place, with the rules applied to its records."""
 
-    Extensions are built before Scrapy logs the overridden settings, so the
-    filter is in place for that first message too.
+    def __init__(self, previous: Any) -> None:
+        self.previous = previous
+
+    def __call__(self, *args: Any, **kwargs: Any) -> logging.LogRecord:
+        return _apply_rules(self.previous(*args, **kwargs))
+
+
+def install_log_rules() -> None:
+    """Idempotent: every record created from now on, by any logger, follows the rules."""
+    factory = logging.getLogRecordFactory()
+    if not isinstance(factory, _RulesFactory):
+        logging.setLogRecordFactory(_RulesFactory(factory))
+
+
+class LogRules:
+    """Extension: installs the log rules (passwords redacted, network errors on one line).
+
+    Extensions are built before Scrapy logs the overridden settings, so the rules are in
+    place for that first message too.
     """
 
     def __init__(self) -> None:
-        handler = get_scrapy_root_handler()
-        targets = [handler] if handler else logging.root.handlers
-        for target in targets:
-            if not any(isinstance(f, _RedactFilter) for f in target.filters):
-                target.addFilter(_RedactFilter())
+        install_log_rules()
 
     @classmethod
-    def from_crawler(cls, crawler: Crawler) -> RedactSecrets:
+    def from_crawler(cls, crawler: Crawler) -> LogRules:
         return cls()
 
 

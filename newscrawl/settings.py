@@ -104,7 +104,7 @@ SPIDER_MIDDLEWARES = {
     "newscrawl.incremental.IncrementalMiddleware": 950,
 }
 EXTENSIONS = {
-    "newscrawl.logs.RedactSecrets": 0,
+    "newscrawl.logs.LogRules": 0,
 }
 LOG_FORMATTER = "newscrawl.logs.NewscrawlLogFormatter"
 LOG_LEVEL = "INFO"

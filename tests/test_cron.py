@@ -63,6 +63,15 @@ def test_no_reachable_source_exits_1_with_a_summary(tmp_path: Path) -> None:
         f"duration={result.stats['elapsed_time_seconds']:.1f}s finish_reason=finished exit=1"
     )
     assert result.stats["newscrawl/source/failed"] == 3  # robots.txt is Scrapy's, not a source
+    # Scrapy logs the failed robots.txt with a traceback; the host being down is one line.
+    assert "Traceback" not in result.log
+    assert (
+        result.log.count(
+            "[scrapy.downloadermiddlewares.robotstxt] ERROR: Error downloading "
+            "<GET http://127.0.0.2:9/news.xml>: "
+        )
+        == 1
+    )
 
 
 @pytest.mark.parametrize("argument", ["since=gestern", "sites="])
