@@ -43,24 +43,29 @@ def redact(text: str) -> str:
     return _URL_PASSWORD.sub(r"\g<head>***", text)
 
 
-def _apply_rules(record: logging.LogRecord) -> logging.LogRecord:
-    message = record.getMessage()
-    cleaned = redact(message)
-    if cleaned != message:
-        record.msg, record.args = cleaned, ()
-    if record.exc_info and isinstance(record.exc_info[1], _NETWORK_ERRORS):
-        record.exc_info = None
-    return record
+class _RedactedRecord(logging.LogRecord):
+    def getMessage(self) -> str:
+        return redact(super().getMessage())
 
 
 class _RulesFactory:
-    """The log record factory that was in place, with the rules applied to its records."""
+    """The log record factory that was in place, with the rules applied to its records.
+
+    Redaction happens when a record is formatted, not when it is made: most records
+    (each page's DEBUG lines, the scraped item's whole text among them) are dropped by
+    the handler's level unformatted.
+    """
 
     def __init__(self, previous: Any) -> None:
         self.previous = previous
 
     def __call__(self, *args: Any, **kwargs: Any) -> logging.LogRecord:
-        return _apply_rules(self.previous(*args, **kwargs))
+        record = self.previous(*args, **kwargs)
+        if type(record) is logging.LogRecord:
+            record.__class__ = _RedactedRecord
+        if record.exc_info and isinstance(record.exc_info[1], _NETWORK_ERRORS):
+            record.exc_info = None
+        return record
 
 
 def install_log_rules() -> None:
