@@ -60,12 +60,17 @@ class _RulesFactory:
         self.previous = previous
 
     def __call__(self, *args: Any, **kwargs: Any) -> logging.LogRecord:
-        record = self.previous(*args, **kwargs)
-        if type(record) is logging.LogRecord:
-            record.__class__ = _RedactedRecord
-        if record.exc_info and isinstance(record.exc_info[1], _NETWORK_ERRORS):
-            record.exc_info = None
-        return record
+        return follow_log_rules(self.previous(*args, **kwargs))
+
+
+def follow_log_rules(record: logging.LogRecord) -> logging.LogRecord:
+    """The rules applied to one record: also for those a worker process made and sends
+    back to be logged here, which never pass this process's record factory."""
+    if type(record) is logging.LogRecord:
+        record.__class__ = _RedactedRecord
+    if record.exc_info and isinstance(record.exc_info[1], _NETWORK_ERRORS):
+        record.exc_info = None
+    return record
 
 
 def install_log_rules() -> None:

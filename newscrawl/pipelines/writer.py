@@ -26,6 +26,7 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
+from newscrawl.logs import follow_log_rules
 from newscrawl.pipelines.processes import forkserver_context
 from newscrawl.store import make_engine, write_batch
 from newscrawl.store.write import BatchResult
@@ -139,7 +140,7 @@ class WriterProcess:
             self._pool = None
             raise StoreUnavailable("the writer process died") from exc
         for record in written.records:
-            logging.getLogger(record.name).handle(record)
+            logging.getLogger(record.name).handle(follow_log_rules(record))
         if written.result is not None:
             return written.result
         raise (StoreUnavailable if written.outage else StoreRefused)(written.error)
