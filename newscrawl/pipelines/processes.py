@@ -3,7 +3,7 @@ preloaded.
 
 forkserver, not fork: forking the crawl process would copy a running reactor. But a
 forkserver child starts from a fresh interpreter and imports what it runs (Scrapy,
-trafilatura, SQLAlchemy, Alembic): 1.3 s of CPU for each extraction worker and for the
+trafilatura, SQLAlchemy, Alembic): 1.1 s of CPU for each extraction worker and for the
 writer, 10 % of a 2,000-page crawl's CPU on two cores, and most of the cost of a cron
 run that finds fifty new pages. Imported once in the fork server, those modules are
 inherited by every child it forks.
