@@ -21,7 +21,6 @@ from collections.abc import Iterator
 from dataclasses import asdict
 from datetime import UTC, datetime
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -30,6 +29,7 @@ from sqlalchemy import Engine, create_engine, text
 
 from newscrawl.items import ArticleItem
 from newscrawl.store import make_engine, migrate
+from tests.extract_fixtures import FIXTURES
 
 PG_SERVER = os.environ.get("NEWSCRAWL_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432")
 
@@ -85,8 +85,7 @@ def db_engine(db_url: str) -> Iterator[Engine]:
     engine.dispose()
 
 
-# --- realistic items built from the shared fixtures -------------------------------------
-FIXTURES = Path(__file__).resolve().parents[1] / ".." / "shared" / "fixtures" / "ippen"
+# --- realistic items built from the fixture pages -------------------------------------
 FETCHED_AT = datetime(2024, 5, 1, 8, 0, tzinfo=UTC)
 
 

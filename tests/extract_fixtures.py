@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
-FIXTURES = REPO / ".." / "shared" / "fixtures" / "ippen"
+FIXTURES = REPO / "tests" / "fixtures" / "ippen"
 PAGES = REPO / "tests" / "pages"
 
 AMBROSIA_2024 = FIXTURES / "fr.de-2024-ambrosia.html"

@@ -8,15 +8,14 @@ could get wrong.
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 from scrapy.http import HtmlResponse
 
 from newscrawl.pipelines.extract import decode_page
 from newscrawl.spiders.links import article_hrefs, canonical_href
+from tests.extract_fixtures import FIXTURES
 
-FIXTURES = Path(__file__).resolve().parents[1] / ".." / "shared" / "fixtures" / "ippen"
 PAGE = "https://www.fr.de/ratgeber/ambrosia-giftig-garten-zr-93036630.html"
 
 

@@ -33,6 +33,9 @@ def main(argv: list[str] | None = None) -> int:
     args.workdir.mkdir(parents=True, exist_ok=True)
     try:
         spec, servers = serve(args.articles_per_portal, args.seed, args.workdir, args.port)
+    except FileNotFoundError as error:
+        print(f"mocknet: missing file: {error.filename}", file=sys.stderr)
+        return 1
     except OSError as error:
         print(f"mocknet: cannot bind the loopback addresses: {error}", file=sys.stderr)
         return 1

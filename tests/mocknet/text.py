@@ -14,9 +14,8 @@ import json
 import random
 import re
 from functools import cache
-from pathlib import Path
 
-FIXTURES = Path(__file__).resolve().parents[2] / ".." / "shared" / "fixtures" / "ippen"
+from tests.extract_fixtures import FIXTURES
 
 _WORD = re.compile(r"[A-Za-zÄÖÜäöüß]{3,}")
 _INVISIBLE = re.compile(r"<(script|style|svg)\b.*?</\1>", re.S | re.I)
