@@ -20,6 +20,7 @@ FURNITURE_CLASSES: tuple[str, ...] = (
     "id-StoryElement-image",
     "id-StoryElement-embed",
     "id-StoryElement-gallery",
+    "id-StoryElement-tableOfContents",  # a ticker's chapter links: navigation
     "id-Recommendation",
     "id-Comments",
     "id-TBeepSlot",
