@@ -34,6 +34,8 @@ FURNITURE_CLASSES: tuple[str, ...] = (
     "id-Mediabox",
     "id-Actionbox",
     "id-Teaser",
+    "id-Teaser-list",  # teaser lists inside a story ("Meine News"), with their kickers
+    "id-Teaser-el",
     "twitter-tweet",
     "instagram-media",
     "OUTBRAIN",

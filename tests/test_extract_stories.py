@@ -1,0 +1,238 @@
+"""The mock network's ticker and explainer pages (tests/mocknet/stories.py), extracted exactly.
+
+Every chapter heading in ``text``, every box, table cell and ticker entry in its field
+with its time, and nothing of the table of contents, the teasers, the gallery link, the
+caption or the Outbrain notice anywhere.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from newscrawl.extract import extract_article
+from newscrawl.pipelines.extract import ARTICLE_FIELDS, extract_in_worker
+from tests.mocknet import stories
+from tests.mocknet.client import fetch
+from tests.mocknet.network import MockNetwork
+from tests.mocknet.spec import NetworkSpec
+
+SPEC = NetworkSpec(6, seed=1, port=8765)
+
+TICKER_TEXT = """Selenskyj in Brüssel
+
+Update, 21:32 Uhr: Selenskyj ist zu Gesprächen mit der EU-Kommission in Brüssel eingetroffen.
+
+Er wolle über Luftabwehr und Energiehilfe sprechen, sagte er bei der Ankunft.
+
+Update, 15.55 Uhr: Die EU-Außenminister beraten über ein weiteres Hilfspaket.
+
+Nach Angaben von Diplomaten geht es um zwei Milliarden Euro.
+
+Ungarn hat bereits Bedenken angemeldet.
+
+Angriffe in der Nacht
+
+Update, 25. Oktober, 6:10 Uhr: Russland hat in der Nacht die Energieversorgung in Charkiw \
+angegriffen.
+
+Charkiw: Strom in 40.000 Haushalten ausgefallen
+Odessa: Umspannwerk getroffen
+
+Update, 23:05 Uhr: Luftalarm in weiten Teilen des Landes.
+
+Die Flugabwehr meldet Drohnen über Kiew.
+
+Der Beginn
+
+Erstmeldung: Der ukrainische Präsident reist in dieser Woche nach Brüssel.
+
+Dort will er um weitere Unterstützung bitten."""
+
+TICKER_ENTRIES = [
+    {
+        "time": "2025-10-25T21:32:00+02:00",
+        "headline": "Selenskyj in Brüssel",
+        "text": "Selenskyj ist zu Gesprächen mit der EU-Kommission in Brüssel eingetroffen.\n\n"
+        "Er wolle über Luftabwehr und Energiehilfe sprechen, sagte er bei der Ankunft.",
+    },
+    {
+        "time": "2025-10-25T15:55:00+02:00",
+        "headline": "Selenskyj in Brüssel",
+        "text": "Die EU-Außenminister beraten über ein weiteres Hilfspaket.\n\n"
+        "Nach Angaben von Diplomaten geht es um zwei Milliarden Euro.\n\n"
+        "Ungarn hat bereits Bedenken angemeldet.",
+    },
+    {
+        "time": "2025-10-25T06:10:00+02:00",
+        "headline": "Angriffe in der Nacht",
+        "text": "Russland hat in der Nacht die Energieversorgung in Charkiw angegriffen.\n\n"
+        "Charkiw: Strom in 40.000 Haushalten ausgefallen\nOdessa: Umspannwerk getroffen",
+    },
+    {
+        "time": "2025-10-24T23:05:00+02:00",
+        "headline": "Angriffe in der Nacht",
+        "text": "Luftalarm in weiten Teilen des Landes.\n\n"
+        "Die Flugabwehr meldet Drohnen über Kiew.",
+    },
+    {
+        "time": "2025-10-23T07:15:30+02:00",
+        "headline": "Der Beginn",
+        "text": "Der ukrainische Präsident reist in dieser Woche nach Brüssel.\n\n"
+        "Dort will er um weitere Unterstützung bitten.",
+    },
+]
+
+TICKER_BOXES = [
+    {
+        "title": "Die wichtigsten Fakten",
+        "text": "Selenskyj bittet die EU um zehn weitere Patriot-Systeme.\n\n"
+        "In der Nacht fielen in Charkiw und Odessa erneut die Stromnetze aus.",
+    }
+]
+
+EXPLAINER_TEXT = """Zum 1. Januar 2026 ändert sich für Rentnerinnen und Rentner einiges.
+
+Wie stark steigen die Renten?
+
+Die Rentenanpassung fällt in Ost und West gleich aus.
+
+Was gilt bei der Steuer?
+
+Der Grundfreibetrag steigt auf 12.336 Euro.
+
+Rentenbeginn 2025: 83,5 % steuerpflichtig
+Rentenbeginn 2026: 84 % steuerpflichtig
+
+Wer unsicher ist, sollte eine Beratungsstelle aufsuchen."""
+
+FURNITURE = (
+    "Inhaltsverzeichnis",  # table of contents ...
+    '"Der Beginn"\n',  # ... whose items repeat the chapter headings
+    "Meine News",
+    "Bilder des Tages",
+    "Zur Fotostrecke",
+    "Outbrain",
+    "Empfohlene Inhalte",
+    "Ein Flugabwehrsystem",  # the caption is image_caption, not body
+)
+
+
+def _page(article_id: str, revision: int = 0) -> tuple[str, bytes]:
+    meta = SPEC.article(article_id)
+    assert meta is not None
+    return meta.url, stories.render(SPEC, meta, revision)[1].encode("utf-8")
+
+
+def _no_furniture(result: dict[str, Any], domain: str, also: tuple[str, ...] = ()) -> None:
+    fields = {k: v for k, v in result.items() if k not in ("image_caption", "image_credit")}
+    dumped = json.dumps(fields, ensure_ascii=False, default=str, indent=0)
+    teasers = tuple(SPEC.regular_meta(domain, k).title for k in range(2))
+    for furniture in (*FURNITURE, *teasers, *also):
+        assert furniture not in dumped, furniture
+
+
+def test_ticker_page_exactly() -> None:
+    url, page = _page(stories.TICKER_ID)
+    result = extract_article(page, url)
+    assert result["text"] == TICKER_TEXT
+    assert result["ticker"] == TICKER_ENTRIES
+    assert result["boxes"] == TICKER_BOXES
+    assert result["tables"] == []
+    assert result["story_type"] == "ticker"
+    assert result["published_at"] == datetime.fromisoformat("2025-10-23T07:15:30+02:00")
+    assert result["modified_at"] == datetime.fromisoformat("2025-10-25T21:42:00+02:00")
+    assert result["kicker"] is None
+    assert result["lead"] == SPEC.article(stories.TICKER_ID).lead
+    assert (result["image_caption"], result["image_credit"]) == (
+        "Ein Flugabwehrsystem im Einsatz bei Kiew.",
+        "Sergei Supinsky/AFP",
+    )
+    assert result["body_links"] == []
+    _no_furniture(result, "fr.de")
+
+
+def test_explainer_page_exactly() -> None:
+    url, page = _page(stories.EXPLAINER_ID)
+    result = extract_article(page, url)
+    assert result["text"] == EXPLAINER_TEXT
+    assert result["boxes"] == [
+        {
+            "title": "Hinzuverdienst",
+            "text": "Neben der Altersrente darf unbegrenzt hinzuverdient werden.\n\n"
+            "Für Erwerbsminderungsrenten gelten weiter Grenzen.",
+        }
+    ]
+    assert result["tables"] == [
+        {
+            "caption": "Rentenwerte im Vergleich",
+            "rows": [
+                ["Jahr", "Rentenwert", "Anstieg"],
+                ["2025", "39,32 Euro", "4,57 %"],
+                ["2026", "40,79 Euro", "3,73 %"],
+            ],
+        }
+    ]
+    assert result["ticker"] == []
+    assert result["story_type"] == "article"
+    assert result["published_at"] == datetime.fromisoformat("2025-09-30T06:00:12+02:00")
+    _no_furniture(result, "merkur.de")
+    for part in ("39,32", "Rentenwerte", "Hinzuverdienst", "Neben der Altersrente"):
+        assert part not in result["text"]  # boxes and tables are their own fields
+
+
+def test_ticker_updated_past_midnight() -> None:
+    """Thirty updates, one every five minutes from 21:47: the newest stamps are on the
+    26th, the clock goes up at 23:57 and the older ones fall back to the 25th."""
+    url, page = _page(stories.TICKER_ID, revision=30)
+    result = extract_article(page, url)
+    entries = result["ticker"]
+    assert result["modified_at"] == datetime.fromisoformat("2025-10-26T00:12:00+02:00")
+    assert len(entries) == 35
+    assert [e["time"] for e in entries[:4]] == [
+        "2025-10-26T00:12:00+02:00",
+        "2025-10-26T00:07:00+02:00",
+        "2025-10-26T00:02:00+02:00",
+        "2025-10-25T23:57:00+02:00",
+    ]
+    assert entries[29]["time"] == "2025-10-25T21:47:00+02:00"
+    assert entries[0]["text"].startswith("Eintrag 30: ")
+    assert all(e["headline"] == "Selenskyj in Brüssel" for e in entries[:32])
+    assert entries[30:] == TICKER_ENTRIES
+
+
+def test_story_pages_over_http_through_the_worker_function(mock_network: MockNetwork) -> None:
+    """As the crawl gets them: served by the mock network, extracted by the function the
+    extraction pool runs, the four new fields among those the pipeline copies."""
+    assert {"boxes", "tables", "ticker", "story_type"} <= set(ARTICLE_FIELDS)
+    for article_id, field, value in (
+        (stories.TICKER_ID, "text", TICKER_TEXT),
+        (stories.TICKER_ID, "ticker", TICKER_ENTRIES),
+        (stories.TICKER_ID, "boxes", TICKER_BOXES),
+        (stories.EXPLAINER_ID, "text", EXPLAINER_TEXT),
+    ):
+        meta = mock_network.article(article_id)
+        response = fetch(meta.url)
+        assert response.status == 200
+        ok, fields = extract_in_worker(response.body, meta.url, "utf-8")
+        assert ok, fields
+        assert fields[field] == value
+    # unlisted: a complete crawl of the network does not change
+    assert not any(stories.TICKER_ID in url for url in mock_network.expected_urls)
+
+
+def test_updates_grow_the_served_ticker(mock_network_factory: Callable[..., MockNetwork]) -> None:
+    net = mock_network_factory(articles_per_portal=5, seed=3)
+    meta = net.article(stories.TICKER_ID)
+    for _ in range(2):
+        net.update_article(stories.TICKER_ID)
+    ok, fields = extract_in_worker(fetch(meta.url).body, meta.url, "utf-8")
+    assert ok
+    assert [e["time"] for e in fields["ticker"][:3]] == [
+        "2025-10-25T21:52:00+02:00",
+        "2025-10-25T21:47:00+02:00",
+        "2025-10-25T21:32:00+02:00",
+    ]
+    assert fields["modified_at"] == datetime.fromisoformat("2025-10-25T21:52:00+02:00")
