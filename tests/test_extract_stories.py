@@ -13,7 +13,9 @@ from datetime import datetime
 from typing import Any
 
 from newscrawl.extract import extract_article
+from newscrawl.extract.quality import expected_body
 from newscrawl.pipelines.extract import ARTICLE_FIELDS, extract_in_worker
+from tests.extract_fixtures import MOCK_EXPLAINER_EXPECTED, MOCK_TICKER_EXPECTED, load_json
 from tests.mocknet import stories
 from tests.mocknet.client import fetch
 from tests.mocknet.network import MockNetwork
@@ -21,96 +23,15 @@ from tests.mocknet.spec import NetworkSpec
 
 SPEC = NetworkSpec(6, seed=1, port=8765)
 
-TICKER_TEXT = """Selenskyj in Brüssel
-
-Update, 21:32 Uhr: Selenskyj ist zu Gesprächen mit der EU-Kommission in Brüssel eingetroffen.
-
-Er wolle über Luftabwehr und Energiehilfe sprechen, sagte er bei der Ankunft.
-
-Update, 15.55 Uhr: Die EU-Außenminister beraten über ein weiteres Hilfspaket.
-
-Nach Angaben von Diplomaten geht es um zwei Milliarden Euro.
-
-Ungarn hat bereits Bedenken angemeldet.
-
-Angriffe in der Nacht
-
-Update, 25. Oktober, 6:10 Uhr: Russland hat in der Nacht die Energieversorgung in Charkiw \
-angegriffen.
-
-Charkiw: Strom in 40.000 Haushalten ausgefallen
-Odessa: Umspannwerk getroffen
-
-Update, 23:05 Uhr: Luftalarm in weiten Teilen des Landes.
-
-Die Flugabwehr meldet Drohnen über Kiew.
-
-Der Beginn
-
-Erstmeldung: Der ukrainische Präsident reist in dieser Woche nach Brüssel.
-
-Dort will er um weitere Unterstützung bitten."""
-
-TICKER_ENTRIES = [
-    {
-        "time": "2025-10-25T21:32:00+02:00",
-        "headline": "Selenskyj in Brüssel",
-        "text": "Selenskyj ist zu Gesprächen mit der EU-Kommission in Brüssel eingetroffen.\n\n"
-        "Er wolle über Luftabwehr und Energiehilfe sprechen, sagte er bei der Ankunft.",
-    },
-    {
-        "time": "2025-10-25T15:55:00+02:00",
-        "headline": "Selenskyj in Brüssel",
-        "text": "Die EU-Außenminister beraten über ein weiteres Hilfspaket.\n\n"
-        "Nach Angaben von Diplomaten geht es um zwei Milliarden Euro.\n\n"
-        "Ungarn hat bereits Bedenken angemeldet.",
-    },
-    {
-        "time": "2025-10-25T06:10:00+02:00",
-        "headline": "Angriffe in der Nacht",
-        "text": "Russland hat in der Nacht die Energieversorgung in Charkiw angegriffen.\n\n"
-        "Charkiw: Strom in 40.000 Haushalten ausgefallen\nOdessa: Umspannwerk getroffen",
-    },
-    {
-        "time": "2025-10-24T23:05:00+02:00",
-        "headline": "Angriffe in der Nacht",
-        "text": "Luftalarm in weiten Teilen des Landes.\n\n"
-        "Die Flugabwehr meldet Drohnen über Kiew.",
-    },
-    {
-        "time": "2025-10-23T07:15:30+02:00",
-        "headline": "Der Beginn",
-        "text": "Der ukrainische Präsident reist in dieser Woche nach Brüssel.\n\n"
-        "Dort will er um weitere Unterstützung bitten.",
-    },
-]
-
-TICKER_BOXES = [
-    {
-        "title": "Die wichtigsten Fakten",
-        "text": "Selenskyj bittet die EU um zehn weitere Patriot-Systeme.\n\n"
-        "In der Nacht fielen in Charkiw und Odessa erneut die Stromnetze aus.",
-    }
-]
-
-EXPLAINER_TEXT = """Zum 1. Januar 2026 ändert sich für Rentnerinnen und Rentner einiges.
-
-Wie stark steigen die Renten?
-
-Die Rentenanpassung fällt in Ost und West gleich aus.
-
-Was gilt bei der Steuer?
-
-Der Grundfreibetrag steigt auf 12.336 Euro.
-
-Rentenbeginn 2025: 83,5 % steuerpflichtig
-Rentenbeginn 2026: 84 % steuerpflichtig
-
-Wer unsicher ist, sollte eine Beratungsstelle aufsuchen."""
+TICKER = load_json(MOCK_TICKER_EXPECTED)
+EXPLAINER = load_json(MOCK_EXPLAINER_EXPECTED)
+TICKER_TEXT = expected_body(TICKER)
+EXPLAINER_TEXT = expected_body(EXPLAINER)
+TICKER_ENTRIES = TICKER["ticker"]
+TICKER_BOXES = TICKER["boxes"]
 
 FURNITURE = (
-    "Inhaltsverzeichnis",  # table of contents ...
-    '"Der Beginn"\n',  # ... whose items repeat the chapter headings
+    "Inhaltsverzeichnis",  # the table of contents (its items: see the exact text)
     "Meine News",
     "Bilder des Tages",
     "Zur Fotostrecke",
@@ -139,6 +60,15 @@ def test_ticker_page_exactly() -> None:
     result = extract_article(page, url)
     assert result["text"] == TICKER_TEXT
     assert result["ticker"] == TICKER_ENTRIES
+    assert [(e["time"], e["headline"]) for e in result["ticker"]] == [
+        ("2025-10-25T21:32:00+02:00", "Selenskyj in Brüssel"),  # "Update, 21:32 Uhr:"
+        ("2025-10-25T15:55:00+02:00", "Selenskyj in Brüssel"),  # "Update, 15.55 Uhr:"
+        ("2025-10-25T06:10:00+02:00", "Angriffe in der Nacht"),  # "25. Oktober, 6:10 Uhr"
+        ("2025-10-24T23:05:00+02:00", "Angriffe in der Nacht"),  # clock went up: a day back
+        ("2025-10-23T07:15:30+02:00", "Der Beginn"),  # "Erstmeldung:": the publication
+    ]
+    for heading in stories.TICKER_CHAPTERS:  # once: not again from the table of contents
+        assert result["text"].split("\n\n").count(heading) == 1
     assert result["boxes"] == TICKER_BOXES
     assert result["tables"] == []
     assert result["story_type"] == "ticker"
@@ -158,23 +88,8 @@ def test_explainer_page_exactly() -> None:
     url, page = _page(stories.EXPLAINER_ID)
     result = extract_article(page, url)
     assert result["text"] == EXPLAINER_TEXT
-    assert result["boxes"] == [
-        {
-            "title": "Hinzuverdienst",
-            "text": "Neben der Altersrente darf unbegrenzt hinzuverdient werden.\n\n"
-            "Für Erwerbsminderungsrenten gelten weiter Grenzen.",
-        }
-    ]
-    assert result["tables"] == [
-        {
-            "caption": "Rentenwerte im Vergleich",
-            "rows": [
-                ["Jahr", "Rentenwert", "Anstieg"],
-                ["2025", "39,32 Euro", "4,57 %"],
-                ["2026", "40,79 Euro", "3,73 %"],
-            ],
-        }
-    ]
+    assert result["boxes"] == EXPLAINER["boxes"]
+    assert result["tables"] == EXPLAINER["tables"]
     assert result["ticker"] == []
     assert result["story_type"] == "article"
     assert result["published_at"] == datetime.fromisoformat("2025-09-30T06:00:12+02:00")
