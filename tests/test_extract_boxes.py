@@ -8,7 +8,7 @@ import lxml.html
 import pytest
 
 from newscrawl.extract import extract_article
-from newscrawl.extract.parts import part_kind, read_box, read_table
+from newscrawl.extract.parts import part_kind, parts_text, read_box, read_table
 
 
 def _el(markup: str) -> lxml.html.HtmlElement:
@@ -149,3 +149,15 @@ def test_a_box_inside_furniture_is_no_box() -> None:
     result = extract_article(page, "https://www.fr.de/politik/eine-geschichte-94000099.html")
     assert result["boxes"] == []
     assert result["text"] == "Der eigentliche Text der Geschichte."
+
+
+def test_parts_text_for_the_search() -> None:
+    boxes = [{"title": "Fakten", "text": "Eins.\n\nZwei."}, {"title": None, "text": "Drei."}]
+    tables = [
+        {"caption": "Preise", "rows": [["Ware", "Preis"], ["Brot", ""]]},
+        {"caption": None, "rows": [["a", "b"]]},
+    ]
+    assert parts_text(boxes, tables) == (
+        "Fakten\n\nEins.\n\nZwei.\n\nDrei.\n\nPreise\nWare | Preis\nBrot\n\na | b"
+    )
+    assert parts_text([], []) == ""

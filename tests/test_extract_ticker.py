@@ -34,6 +34,9 @@ from tests.extract_fixtures import NORDKOREA_2020, NORDKOREA_URL
         ("Update, Samstag, 25. Oktober, 23:05 Uhr: Spät.",
          Stamp(day=25, month=10, clock=time(23, 5)), "Spät."),
         ("Update, 7. März, 8:00 Uhr: Früh.", Stamp(day=7, month=3, clock=time(8, 0)), "Früh."),
+        ("Update am 1.11., 12:00 Uhr: Mittag.", Stamp(day=1, month=11, clock=time(12, 0)),
+         "Mittag."),
+        ("Update, 21:32 Uhr", Stamp(clock=time(21, 32)), ""),  # the text in the next paragraph
         ("Erstmeldung: Am Morgen begann es.", Stamp(first=True), "Am Morgen begann es."),
         ("Erstmeldung", Stamp(first=True), ""),
         ("Erstmeldung vom 24. Oktober, 9:00 Uhr: Los.",

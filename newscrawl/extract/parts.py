@@ -132,3 +132,16 @@ def _block_text(el: lxml.html.HtmlElement) -> str:
             line for line in (clean_paragraph(element_text(li)) for li in items) if line
         )
     return clean_paragraph(element_text(el))
+
+
+def parts_text(boxes: list[dict[str, Any]], tables: list[dict[str, Any]]) -> str:
+    """The words of the boxes and tables as one text, for the full-text search: box
+    titles and texts, table captions, one line per row with its cells apart by " | "."""
+    chunks: list[str] = []
+    for box in boxes:
+        chunks.extend(part for part in (box.get("title"), box.get("text")) if part)
+    for table in tables:
+        lines = [table["caption"]] if table.get("caption") else []
+        lines.extend(" | ".join(cell for cell in row if cell) for row in table.get("rows", []))
+        chunks.append("\n".join(line for line in lines if line))
+    return "\n\n".join(chunk for chunk in chunks if chunk)

@@ -29,7 +29,7 @@ _CLOCK = r"(?P<hour>\d{1,2})[:.](?P<minute>\d{2})\s*Uhr"
 STAMP = re.compile(
     rf"""^(?:
         (?P<first>Erstmeldung)(?:\s*(?:vom|,)?\s*{_DATE})?(?:\s*,?\s*(?:um\s+)?{_CLOCK})?\s*(?::|$)
-      | Update(?:\s*(?:vom|,)?\s*(?:{_DATE.replace("?P<", "?P<u_")}))?
+      | Update(?:\s*(?:vom|am|,)?\s*(?:{_DATE.replace("?P<", "?P<u_")}))?
         \s*,?\s*(?:um\s+)?{_CLOCK.replace("?P<", "?P<u_")}\s*:?
     )\s*""",
     re.VERBOSE | re.IGNORECASE,
