@@ -11,10 +11,16 @@ cost per page over repeated runs. The fixture pages come first, then the mock ne
 ticker and explainer (tests/mocknet/stories.py), whose parts are checked exactly.
 Exits 1 when newscrawl misses a target (F1 and precision >= 0.98, all snippets, all
 metadata and parts exact, median <= 6 ms); trafilatura's row is for reference only.
+
+The cost against another version, side by side under the same load::
+
+    git archive 9a144fc | (mkdir -p /tmp/base && tar -x -C /tmp/base)
+    python benchmarks/evaluate_extraction.py --against /tmp/base [--rounds 60]
 """
 
 from __future__ import annotations
 
+import argparse
 import html
 import json
 import statistics
@@ -198,7 +204,13 @@ def _parts(reading: Reading) -> str:
     )
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--against", type=Path, help="another checkout: compare the cost")
+    parser.add_argument("--rounds", type=int, default=60, help="rounds of --against")
+    args = parser.parse_args(argv)
+    if args.against is not None:
+        return _side_by_side(args.against, args.rounds)
     rows = [evaluate(n, e, p) for p in PAGES for n, e in EXTRACTORS]
     columns = ["page", "extractor", "P", "R", "F1", "snippets", "metadata", "parts", "ms"]
     headers = {c: c for c in columns} | {
@@ -223,6 +235,19 @@ def main() -> int:
         else "newscrawl: all targets met"
     )
     return 1 if failed else 0
+
+
+def _side_by_side(other: Path, rounds: int) -> int:
+    from benchmarks._extract_side_by_side import compare, report
+
+    if not (other / "newscrawl" / "extract").is_dir() or not (other / "tests").is_dir():
+        print(f"error: {other} is no checkout of newscrawl with its tests", file=sys.stderr)
+        return 2
+    if rounds < 1:
+        print("error: --rounds must be at least 1", file=sys.stderr)
+        return 2
+    report(compare(REPO, other.resolve(), rounds), other, rounds)
+    return 0
 
 
 if __name__ == "__main__":
