@@ -190,3 +190,22 @@ def test_the_real_2020_ticker() -> None:
     for entry in entries:
         assert entry["text"] in body
     assert "Update vom 03. Mai 2020, 16:05 Uhr: Kim Jong Uns" in body
+
+
+def test_jsonld_live_blog_makes_a_ticker_of_one_stamp() -> None:
+    from tests.extract_fixtures import MUSK_2021, MUSK_URL
+
+    page = MUSK_2021.read_text(encoding="utf-8")
+    assert page.count('"@type":"NewsArticle"') == 1
+    assert extract_article(page, MUSK_URL)["story_type"] == "article"
+    live = page.replace('"@type":"NewsArticle"', '"@type":"LiveBlogPosting"')
+    assert extract_article(live, MUSK_URL)["story_type"] == "ticker"
+    first = "<p class=id-StoryElement-paragraph>"
+    assert first in live
+    stamped = live.replace(first, first + "<strong>Update, 10:40 Uhr:</strong> ", 1)
+    result = extract_article(stamped, MUSK_URL)
+    assert [(e["time"], e["headline"]) for e in result["ticker"]] == [
+        ("2021-02-14T10:40:00+01:00", None)  # dateModified 11:30 is the day's reference
+    ]
+    # the entry runs over every paragraph after it: the whole body without the stamp
+    assert result["ticker"][0]["text"] == result["text"].removeprefix("Update, 10:40 Uhr: ")
