@@ -5,14 +5,22 @@ Run from the repository root::
     python benchmarks/evaluate_extraction.py
 
 Prints one row per page and extractor: word-level precision/recall/F1 against the
-hand-checked body, snippet checks, how many metadata fields are exact, and the median
-cost per page over repeated runs. Exits 1 when newscrawl misses a target (F1 and
-precision >= 0.98, all snippets, all metadata exact, median <= 6 ms); trafilatura's
-row is for reference only.
+hand-checked body, snippet checks, how many metadata fields are exact, the parts beside
+the body (fact boxes, tables, ticker entries with a time, story type), and the median
+cost per page over repeated runs. The fixture pages come first, then the mock network's
+ticker and explainer (tests/mocknet/stories.py), whose parts are checked exactly.
+Exits 1 when newscrawl misses a target (F1 and precision >= 0.98, all snippets, all
+metadata and parts exact, median <= 6 ms); trafilatura's row is for reference only.
+
+The cost against another version, side by side under the same load::
+
+    git archive 9a144fc | (mkdir -p /tmp/base && tar -x -C /tmp/base)
+    python benchmarks/evaluate_extraction.py --against /tmp/base [--rounds 60]
 """
 
 from __future__ import annotations
 
+import argparse
 import html
 import json
 import statistics
@@ -44,6 +52,7 @@ from tests.extract_fixtures import (  # noqa: E402
     ambrosia_expected,
     musk_expected,
     nordkorea_expected,
+    story_pages,
 )
 
 REPETITIONS = 25
@@ -68,6 +77,10 @@ def ours(raw: bytes, url: str) -> Reading:
         "section": r["section"],
         "keywords": r["keywords"],
         "description": r["description"],
+        "boxes": r["boxes"],
+        "tables": r["tables"],
+        "ticker": r["ticker"],
+        "story_type": r["story_type"],
     }
 
 
@@ -91,6 +104,11 @@ def plain_trafilatura(raw: bytes, url: str) -> Reading:
         "section": [c.strip() for c in categories],
         "keywords": [t.strip() for t in (found.get("tags") or "").split(";") if t.strip()],
         "description": found.get("description"),
+        # no fields for these: trafilatura puts boxes and tables into the text
+        "boxes": None,
+        "tables": None,
+        "ticker": None,
+        "story_type": None,
     }
 
 
@@ -120,12 +138,17 @@ def snippet_fields(expected: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-PAGES: list[tuple[str, Path, str, dict[str, Any], bool]] = [
+PAGES: list[tuple[str, Path | bytes, str, dict[str, Any], bool]] = [
     # name, page, url, expected content, has a full expected body
     ("fr.de-2024-ambrosia", AMBROSIA_2024, AMBROSIA_URL, ambrosia_expected(), True),
     ("fr.de-2020-nordkorea", NORDKOREA_2020, NORDKOREA_URL, nordkorea_expected(), False),
     ("24auto-2021-musk (built)", MUSK_2021, MUSK_URL, musk_expected(), True),
+    *(
+        (f"{name.removeprefix('mock-')} (mock)", page, url, expected, True)
+        for name, page, url, expected in story_pages()
+    ),
 ]
+PARTS = ("boxes", "tables", "ticker", "story_type")
 EXTRACTORS: list[tuple[str, Callable[[bytes, str], Reading]]] = [
     ("newscrawl", ours),
     ("trafilatura", plain_trafilatura),
@@ -134,7 +157,7 @@ EXTRACTORS: list[tuple[str, Callable[[bytes, str], Reading]]] = [
 
 def evaluate(name: str, extractor: Callable[[bytes, str], Reading], page: tuple) -> dict:
     page_name, path, url, expected, full = page
-    raw = path.read_bytes()
+    raw = path if isinstance(path, bytes) else path.read_bytes()
     reading = extractor(raw, url)
     timings = []
     for _ in range(REPETITIONS):
@@ -142,6 +165,7 @@ def evaluate(name: str, extractor: Callable[[bytes, str], Reading], page: tuple)
         extractor(raw, url)
         timings.append(time.perf_counter() - start)
     fields = full_expected_fields(expected) if full else snippet_fields(expected)
+    fields |= {key: expected[key] for key in PARTS if key in expected and name == "newscrawl"}
     misses = [key for key, want in fields.items() if reading.get(key) != want]
     score = word_scores(reading["text"], expected_body(expected)) if full else None
     snippets = None if full else check_snippets(reading["snippet_text"], expected)
@@ -161,15 +185,39 @@ def evaluate(name: str, extractor: Callable[[bytes, str], Reading], page: tuple)
         "snippets": "-" if snippets is None else ("yes" if snippets.ok else "NO"),
         "metadata": f"{'yes' if not misses else 'no'} {len(fields) - len(misses)}/{len(fields)}"
         + (f" (missed: {', '.join(misses)})" if misses else ""),
+        "parts": _parts(reading),
         "ms": f"{ms:.2f}",
         "ok": ok,
     }
 
 
-def main() -> int:
+def _parts(reading: Reading) -> str:
+    """What the page has beside its body: "1 box, 1 table, 5/5 entries timed, ticker"."""
+    if reading["story_type"] is None:
+        return "-"
+    boxes, tables, entries = reading["boxes"], reading["tables"], reading["ticker"]
+    timed = sum(1 for e in entries if e["time"])
+    return (
+        f"{len(boxes)} box{'es' if len(boxes) != 1 else ''}, {len(tables)} "
+        f"table{'s' if len(tables) != 1 else ''}, {timed}/{len(entries)} entries timed, "
+        f"{reading['story_type']}"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--against", type=Path, help="another checkout: compare the cost")
+    parser.add_argument("--rounds", type=int, default=60, help="rounds of --against")
+    args = parser.parse_args(argv)
+    if args.against is not None:
+        return _side_by_side(args.against, args.rounds)
     rows = [evaluate(n, e, p) for p in PAGES for n, e in EXTRACTORS]
-    columns = ["page", "extractor", "P", "R", "F1", "snippets", "metadata", "ms"]
-    headers = {c: c for c in columns} | {"metadata": "metadata exact", "ms": "median ms"}
+    columns = ["page", "extractor", "P", "R", "F1", "snippets", "metadata", "parts", "ms"]
+    headers = {c: c for c in columns} | {
+        "metadata": "metadata exact",
+        "parts": "boxes, tables, ticker, type",
+        "ms": "median ms",
+    }
     widths = {c: max(len(headers[c]), *(len(str(r[c])) for r in rows)) for c in columns}
     print("  ".join(headers[c].ljust(widths[c]) for c in columns))
     print("  ".join("-" * widths[c] for c in columns))
@@ -178,7 +226,7 @@ def main() -> int:
     failed = [r["page"] for r in rows if r["extractor"] == "newscrawl" and not r["ok"]]
     print()
     print(
-        f"targets: F1 >= 0.98 and precision >= 0.98, all snippets, metadata exact, "
+        f"targets: F1 >= 0.98 and precision >= 0.98, all snippets, metadata and parts exact, "
         f"median <= {MAX_MEDIAN_MS} ms over {REPETITIONS} runs"
     )
     print(
@@ -187,6 +235,19 @@ def main() -> int:
         else "newscrawl: all targets met"
     )
     return 1 if failed else 0
+
+
+def _side_by_side(other: Path, rounds: int) -> int:
+    from benchmarks._extract_side_by_side import compare, report
+
+    if not (other / "newscrawl" / "extract").is_dir() or not (other / "tests").is_dir():
+        print(f"error: {other} is no checkout of newscrawl with its tests", file=sys.stderr)
+        return 2
+    if rounds < 1:
+        print("error: --rounds must be at least 1", file=sys.stderr)
+        return 2
+    report(compare(REPO, other.resolve(), rounds), other, rounds)
+    return 0
 
 
 if __name__ == "__main__":

@@ -68,6 +68,16 @@ class ArticleItem:
     cms_client_id: str | None = None
     links: list[dict[str, str]] = field(default_factory=list)
     """Body links to other network articles: ``{"url": canonical, "site": domain}``."""
+    boxes: list[dict[str, Any]] = field(default_factory=list)
+    """Fact boxes of the story: ``{"title": str | None, "text": str}`` each, in page order."""
+    tables: list[dict[str, Any]] = field(default_factory=list)
+    """Tables of the story: ``{"caption": str | None, "rows": [[cell, ...], ...]}``, the
+    header row first."""
+    ticker: list[dict[str, Any]] = field(default_factory=list)
+    """Live-ticker entries, newest first: ``{"time": ISO 8601 with offset or None,
+    "headline": chapter heading or None, "text": str}``; empty for a story that is no ticker."""
+    story_type: str | None = None
+    """``article``, ``ticker``, or what JSON-LD or the dataLayer names more exactly."""
     simhash: int | None = None
     """SimHash of ``text`` for near-duplicate detection, computed in the extraction
     worker (CPU there runs on every core; the store's writer is one thread)."""

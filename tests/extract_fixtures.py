@@ -43,3 +43,26 @@ def nordkorea_expected() -> dict[str, Any]:
 
 def musk_expected() -> dict[str, Any]:
     return load_json(PAGES / "24auto-2021-musk-putin-clubhouse.expected.json")
+
+
+MOCK_TICKER_EXPECTED = PAGES / "mock-ticker.expected.json"
+MOCK_EXPLAINER_EXPECTED = PAGES / "mock-explainer.expected.json"
+
+
+def story_pages() -> list[tuple[str, bytes, str, dict[str, Any]]]:
+    """(name, page, url, expected) of the mock network's ticker and explainer at revision
+    0, rendered as the mock serves them on port 8765 (tests/mocknet/stories.py)."""
+    from tests.mocknet import stories
+    from tests.mocknet.spec import NetworkSpec
+
+    spec = NetworkSpec(6, seed=1, port=8765)
+    out = []
+    for name, article_id, path in (
+        ("mock-ticker", stories.TICKER_ID, MOCK_TICKER_EXPECTED),
+        ("mock-explainer", stories.EXPLAINER_ID, MOCK_EXPLAINER_EXPECTED),
+    ):
+        meta = spec.article(article_id)
+        assert meta is not None
+        page = stories.render(spec, meta, 0)[1].encode("utf-8")
+        out.append((name, page, meta.url, load_json(path)))
+    return out

@@ -24,11 +24,14 @@ from htmldate import find_date
 from trafilatura.settings import set_date_params
 from trafilatura.utils import line_processing
 
-from newscrawl.extract.body import Story, element_text, find_layout, read_story
+from newscrawl.extract import ticker
+from newscrawl.extract.body import Story, find_layout, read_story
 from newscrawl.extract.decode import decode_html, parse_html
 from newscrawl.extract.errors import ExtractionError
 from newscrawl.extract.furniture import CLOSING_CREDIT, normalize_space
 from newscrawl.extract.metadata import PageMetadata, clean_author, parse_date, read_metadata
+from newscrawl.extract.times import displayed_stamps, with_stamps
+from newscrawl.extract.visible import element_text
 
 __all__ = ["FIELDS", "ExtractionError", "extract_article"]
 
@@ -36,7 +39,7 @@ FIELDS: tuple[str, ...] = (
     "title", "seo_title", "kicker", "lead", "text", "description", "authors", "author_urls",
     "published_at", "modified_at", "language", "section", "keywords", "entities", "image_url",
     "image_caption", "image_credit", "publisher", "word_count", "paywall", "cms_client_id",
-    "article_id", "canonical_url", "body_links",
+    "article_id", "canonical_url", "body_links", "boxes", "tables", "ticker", "story_type",
 )  # fmt: skip
 _NAME_SEPARATORS = re.compile(r"\s*(?:,|;|\bund\b|&)\s*")
 _TITLE = lxml.etree.XPath("//title")
@@ -69,9 +72,14 @@ def _extract(html: str | bytes, url: str) -> dict[str, Any]:
     if not text:
         raise ExtractionError("no_text", f"no body text found ({story.layout} layout)")
     title = story.title or md.og_title or md.headline or _page_title(tree)
+    if md.published_at is None or md.modified_at is None:
+        stamps = displayed_stamps(known[1] if known else tree)
+        md.published_at, md.modified_at = with_stamps(md.published_at, md.modified_at, stamps)
     authors, author_urls = _authors(md, story)
     if not (md.published_at and authors and md.description):
         _fill_from_trafilatura(md, tree, url, authors)
+    live = ticker.is_live(md.schema_types, md.layer_type)
+    entries = ticker.read_ticker(story.blocks(), md.modified_at, md.published_at, live)
     return {
         "title": title,
         "seo_title": md.headline if md.headline and md.headline != title else None,
@@ -97,6 +105,10 @@ def _extract(html: str | bytes, url: str) -> dict[str, Any]:
         "article_id": md.article_id,
         "canonical_url": md.canonical_url,
         "body_links": story.links,
+        "boxes": story.boxes,
+        "tables": story.tables,
+        "ticker": entries,
+        "story_type": ticker.story_type(md.schema_types, md.layer_type, bool(entries)),
     }
 
 

@@ -10,6 +10,7 @@ story subtree; on an unknown layout it gets the whole page.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,13 +21,12 @@ import lxml.html
 import trafilatura
 
 from newscrawl.extract.furniture import clean_paragraph, has_furniture_class, normalize_space
+from newscrawl.extract.parts import part_kind, read_part
+from newscrawl.extract.visible import SKIP_TAGS, element_text
 
 XPath = lxml.etree.XPath
-_SKIP_TAGS = frozenset(
-    {"script", "style", "noscript", "button", "svg", "figure", "iframe", "template"}
-)
-_HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 _H1 = XPath("//h1")
+_CHAPTER = re.compile(r"\bid-StoryElement-chapterHeadline(?![\w-])")
 
 
 @dataclass(frozen=True)
@@ -43,6 +43,9 @@ class Layout:
     byline: XPath
     caption: XPath
     credit: XPath | None = None
+    block_classes: re.Pattern[str] | None = None
+    """When set, ``blocks`` is a coarse match: a block needs a class matching this, or
+    to be a list directly under the root."""
 
 
 LAYOUTS: tuple[Layout, ...] = (
@@ -52,11 +55,12 @@ LAYOUTS: tuple[Layout, ...] = (
             XPath("//article[contains(concat(' ', normalize-space(@class), ' '), ' idjs-Story ')]"),
             XPath("(//p[contains(@class, 'id-StoryElement-paragraph')])[1]/.."),
         ),
-        blocks=XPath(
-            ".//*[contains(@class, 'id-StoryElement-paragraph') or contains(@class, "
-            "'id-StoryElement-crosshead') or contains(@class, 'id-StoryElement-list') or "
-            "contains(@class, 'id-StoryElement-summary') or contains(@class, "
-            "'id-StoryElement-quote')] | ./ul | ./ol"
+        # One cheap test in XPath, the exact kinds in Python: five contains() per
+        # element cost three times as much (0.21 -> 0.07 ms on the 2024 fixture).
+        blocks=XPath(".//*[contains(@class, 'id-StoryElement-')] | ./ul | ./ol"),
+        block_classes=re.compile(
+            "id-StoryElement-(?:paragraph|crosshead|list|summary|quote|chapterHeadline|factBox"
+            "|table)"
         ),
         headline=(XPath(".//h1[contains(@class, 'id-StoryElement-headline')]"), XPath(".//h1")),
         kicker=XPath(".//*[contains(@class, 'kicker') or contains(@class, 'Kicker')]"),
@@ -95,6 +99,14 @@ class Story:
     byline_urls: list[str] = field(default_factory=list)
     image_caption: str | None = None
     image_credit: str | None = None
+    chapters: set[int] = field(default_factory=set)
+    """Indexes of ``paragraphs`` that are chapter headings (of a live ticker)."""
+    boxes: list[dict[str, Any]] = field(default_factory=list)
+    tables: list[dict[str, Any]] = field(default_factory=list)
+
+    def blocks(self) -> list[tuple[bool, str]]:
+        """The paragraphs as ``(is_chapter_heading, text)``, in page order."""
+        return [(i in self.chapters, text) for i, text in enumerate(self.paragraphs)]
 
 
 def find_layout(tree: lxml.html.HtmlElement) -> tuple[Layout, lxml.html.HtmlElement] | None:
@@ -123,13 +135,6 @@ def read_story(
     return story
 
 
-def element_text(el: lxml.html.HtmlElement) -> str:
-    """Visible text of an element, without scripts, buttons, figures or furniture inside it."""
-    parts: list[str] = []
-    _collect_text(el, parts)
-    return normalize_space("".join(parts))
-
-
 def generic_title(tree: lxml.html.HtmlElement) -> str | None:
     """The displayed headline on an unknown layout: the h1 inside <article>, else the first."""
     headings = tree.xpath("//article//h1") or _H1(tree)
@@ -153,16 +158,34 @@ def _walk(layout: Layout, root: lxml.html.HtmlElement, url: str) -> Story:
     story.image_caption, story.image_credit = _caption(layout, root)
     skip = {story.title, story.lead, story.kicker}
     taken: set[lxml.html.HtmlElement] = set()
-    for block in layout.blocks(root):
+    for block in _blocks(layout, root):
         if _is_furniture(block, root, taken):
             continue
         taken.add(block)
+        part = part_kind(block.get("class"))
+        if part is not None:  # a fact box or a table: its own field, not body text
+            read_part(part, block, story.boxes, story.tables)
+            continue
         text = _block_text(block)
         if text and text not in skip:
+            if _CHAPTER.search(block.get("class") or ""):
+                story.chapters.add(len(story.paragraphs))
             story.paragraphs.append(text)
             story.links.extend(_hrefs(block, url))
     story.links = _dedupe(story.links)
     return story
+
+
+def _blocks(layout: Layout, root: lxml.html.HtmlElement) -> list[lxml.html.HtmlElement]:
+    found = layout.blocks(root)
+    kinds = layout.block_classes
+    if kinds is None:
+        return found
+    return [
+        b
+        for b in found
+        if kinds.search(b.get("class") or "") or (b.tag in ("ul", "ol") and b.getparent() is root)
+    ]
 
 
 def _block_text(block: lxml.html.HtmlElement) -> str:
@@ -246,7 +269,7 @@ def _is_furniture(
     for ancestor in el.iterancestors():
         if ancestor is root:
             return False
-        if has_furniture_class(ancestor.get("class")) or ancestor.tag in _SKIP_TAGS:
+        if has_furniture_class(ancestor.get("class")) or ancestor.tag in SKIP_TAGS:
             return True
         if taken and ancestor in taken:
             return True
@@ -261,23 +284,6 @@ def _hrefs(block: lxml.html.HtmlElement, url: str) -> Iterator[str]:
         absolute = urljoin(url, href)
         if urlsplit(absolute).scheme in ("http", "https"):
             yield absolute
-
-
-def _collect_text(el: Any, parts: list[str]) -> None:
-    if el.text and isinstance(el.tag, str):
-        parts.append(el.text)
-    for child in el:
-        tag = child.tag
-        if (
-            isinstance(tag, str)
-            and tag not in _SKIP_TAGS
-            and not has_furniture_class(child.get("class"))
-        ):
-            if tag == "br" or tag in _HEADINGS:
-                parts.append(" ")
-            _collect_text(child, parts)
-        if child.tail:
-            parts.append(child.tail)
 
 
 def _first_match(paths: tuple[XPath, ...], node: lxml.html.HtmlElement) -> Any:

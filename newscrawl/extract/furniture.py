@@ -20,6 +20,7 @@ FURNITURE_CLASSES: tuple[str, ...] = (
     "id-StoryElement-image",
     "id-StoryElement-embed",
     "id-StoryElement-gallery",
+    "id-StoryElement-tableOfContents",  # a ticker's chapter links: navigation
     "id-Recommendation",
     "id-Comments",
     "id-TBeepSlot",
@@ -33,6 +34,8 @@ FURNITURE_CLASSES: tuple[str, ...] = (
     "id-Mediabox",
     "id-Actionbox",
     "id-Teaser",
+    "id-Teaser-list",  # teaser lists inside a story ("Meine News"), with their kickers
+    "id-Teaser-el",
     "twitter-tweet",
     "instagram-media",
     "OUTBRAIN",

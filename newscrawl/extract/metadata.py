@@ -15,11 +15,11 @@ from datetime import datetime
 from html import unescape
 from typing import Any
 from urllib.parse import urljoin, urlsplit
-from zoneinfo import ZoneInfo
 
 import lxml.etree
 import lxml.html
 
+from newscrawl.extract import times
 from newscrawl.extract.furniture import normalize_space
 
 ARTICLE_TYPES = frozenset(
@@ -37,8 +37,6 @@ ARTICLE_TYPES = frozenset(
         "Report",
     }
 )
-# The network is German; a date without offset is local time there.
-_NETWORK_TZ = ZoneInfo("Europe/Berlin")
 _JSONLD = lxml.etree.XPath("//script[contains(@type, 'ld+json')]")
 _META = lxml.etree.XPath("//meta[@content]")
 _CANONICAL = lxml.etree.XPath(
@@ -78,6 +76,10 @@ class PageMetadata:
     article_id: str | None = None
     canonical_url: str | None = None
     is_article: bool = False
+    schema_types: frozenset[str] = frozenset()
+    """The JSON-LD types of the story (``NewsArticle``, ``LiveBlogPosting``, ...)."""
+    layer_type: str | None = None
+    """What the dataLayer calls the story (``story.type``), where it says."""
 
 
 def read_metadata(tree: lxml.html.HtmlElement, url: str) -> PageMetadata:
@@ -97,11 +99,18 @@ def read_metadata(tree: lxml.html.HtmlElement, url: str) -> PageMetadata:
         or _first(meta.get("description"))
     )
     md.authors, md.author_urls, md.authors_placeholder = _authors(article.get("author"))
-    md.published_at = parse_date(article.get("datePublished")) or parse_date(
-        _first(meta.get("article:published_time"))
+    layer_published, layer_modified = times.layer_times(layer)
+    md.published_at = (
+        parse_date(article.get("datePublished"))
+        or layer_published
+        or parse_date(_first(meta.get("article:published_time")))
     )
-    md.modified_at = parse_date(article.get("dateModified")) or parse_date(
-        _first(meta.get("article:modified_time")) or _first(meta.get("og:updated_time"))
+    md.modified_at = (
+        parse_date(article.get("dateModified"))
+        or layer_modified
+        or parse_date(
+            _first(meta.get("article:modified_time")) or _first(meta.get("og:updated_time"))
+        )
     )
     md.language = (
         _text(tree.get("lang"))
@@ -121,19 +130,15 @@ def read_metadata(tree: lxml.html.HtmlElement, url: str) -> PageMetadata:
     md.cms_client_id = str(cid) if cid not in (None, "") else None
     md.article_id = _article_id(layer, url, md.canonical_url)
     md.is_article = bool(article) or _first(meta.get("og:type")) == "article"
+    md.schema_types = frozenset(_types(article) & ARTICLE_TYPES)
+    layer_type = layer.get("story.type")
+    md.layer_type = normalize_space(layer_type) or None if isinstance(layer_type, str) else None
     return md
 
 
 def parse_date(value: Any) -> datetime | None:
     """ISO 8601 from JSON-LD or meta tags as an aware datetime; None when unreadable."""
-    text = _text(value)
-    if not text:
-        return None
-    try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=_NETWORK_TZ)
+    return times.parse_date(_text(value))
 
 
 def _jsonld_nodes(tree: lxml.html.HtmlElement) -> list[dict[str, Any]]:

@@ -36,7 +36,7 @@ ARTICLE_FIELDS = (
     "title", "seo_title", "kicker", "lead", "text", "description", "authors", "author_urls",
     "published_at", "modified_at", "language", "section", "keywords", "entities", "image_url",
     "image_caption", "image_credit", "publisher", "word_count", "paywall", "cms_client_id",
-    "simhash",
+    "simhash", "boxes", "tables", "ticker", "story_type",
 )  # fmt: skip
 
 

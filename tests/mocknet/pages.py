@@ -235,8 +235,9 @@ def _figure(base: str, meta: ArticleMeta, layout: str) -> str:
 
 
 def render_article(
-    spec: NetworkSpec, meta: ArticleMeta, modified: datetime, elements
+    spec: NetworkSpec, meta: ArticleMeta, modified: datetime, elements, body: str | None = None
 ) -> str:  # fmt: skip
+    """The page; ``body``: the story's own markup instead of one made of ``elements``."""
     tpl = template(meta.layout)
     base = spec.base_url(meta.domain)
     pub, mod = meta.published, modified
@@ -251,7 +252,7 @@ def render_article(
         "AUTHOR": html.escape(meta.author[0]),
         "AUTHOR_PATH": meta.author[1],
         "DOMAIN": meta.domain,
-        "BODY": _body_html(spec, meta, elements, meta.layout),
+        "BODY": body if body is not None else _body_html(spec, meta, elements, meta.layout),
         "PUB_ISO": pub.isoformat(),
         "MOD_ISO": mod.isoformat(),
         "PUB_ISO_COMPACT": pub.strftime("%Y-%m-%dT%H:%M:%S%z"),

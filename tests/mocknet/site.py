@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from email.utils import format_datetime
 from itertools import islice
 
-from tests.mocknet import pages, sources, specials
+from tests.mocknet import pages, sources, specials, stories
 from tests.mocknet.spec import LISTING_SIZE, TOPIC_PATH, ArticleMeta, NetworkSpec
 from tests.mocknet.state import StateFile, modified_at
 
@@ -88,9 +88,12 @@ def _article(spec: NetworkSpec, state: StateFile, domain: str, path: str, articl
     if meta.kind == "empty_page":
         return Response(200, HTML, b"")
     revision = state.get(article_id)
-    modified = modified_at(meta, revision)
-    elements = pages.body_elements(spec, meta, revision.revision, revision.text)
-    page = pages.render_article(spec, meta, modified, elements)
+    if meta.kind in stories.KINDS:
+        modified, page = stories.render(spec, meta, revision.revision)
+    else:
+        modified = modified_at(meta, revision)
+        elements = pages.body_elements(spec, meta, revision.revision, revision.text)
+        page = pages.render_article(spec, meta, modified, elements)
     body = page.encode(meta.encoding, errors="xmlcharrefreplace")
     response = _ok(body, f"text/html; charset={meta.encoding.upper()}", modified)
     response.headers["ETag"] = f'"{article_id}-{revision.revision}-{revision.bumps}"'

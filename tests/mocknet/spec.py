@@ -152,8 +152,10 @@ class NetworkSpec:
         if self.articles_per_portal < 5:
             raise ValueError("articles_per_portal must be at least 5")
         from tests.mocknet.specials import build_specials  # the catalogue of special cases
+        from tests.mocknet.stories import story_metas  # tickers, boxes, tables (unlisted)
 
         self.specials, self._metas = build_specials(self)
+        self._metas.update(story_metas(self))
 
     # --- addresses ------------------------------------------------------------------
     def base_url(self, domain: str) -> str:
