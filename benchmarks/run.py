@@ -8,17 +8,21 @@ counted) with N article pages over its four portals, then per repeat measures:
 * ``scrapy crawl ippen`` (the users' command, politeness lifted for the mock, every page
   fetched: not incremental) into a fresh database of each kind;
 * the naive baseline (``benchmarks/baseline_spider.py``) on the same pages and database;
-* the ceiling: ``trafilatura.extract`` alone on the same pages, one process.
+* the ceiling: ``trafilatura.extract`` alone on the same pages, one process;
+* with ``--fundus``: fundus 0.5.7 (``benchmarks/fundus_peer.py``, in an environment of its
+  own that ``benchmarks/_fundus.py`` builds on first use) on the same mock, once a repeat.
 
 Each crawl runs under ``benchmarks._reaper``: CPU of its whole process tree, workers
-included; peak RSS per process sampled from /proc. Prints the machine, one table of
-medians (min–max) and the issue's targets. Exits 1 when a newscrawl run did not store
-exactly the mock's expected pages, 2 on bad arguments or an unreachable database.
+included; peak RSS per process (and summed over the tree) sampled from /proc. Prints the
+machine, one table of medians (min–max) and the issues' targets. Exits 1 when a newscrawl
+run did not store exactly the mock's expected pages, 2 on bad arguments, an unreachable
+database or a fundus environment that cannot be built.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import os
@@ -39,6 +43,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from benchmarks import _databases as databases  # noqa: E402
+from benchmarks import _fundus as fundus  # noqa: E402
 from benchmarks import _report as report  # noqa: E402
 from benchmarks._measure import measure, process_cpu_seconds  # noqa: E402
 from benchmarks._stats import EXTENSION as STATS_EXTENSION  # noqa: E402
@@ -73,6 +78,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--only-newscrawl", action="store_true",
         help="skip the baseline and the ceiling (memory runs at large N)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--fundus", action="store_true",
+        help="also measure fundus 0.5.7 (its environment is built on first use: needs PyPI)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--fundus-venv", type=Path, default=None,
+        help="fundus's environment (default: a folder in ~/.cache/newscrawl named by its pins)",
     )  # fmt: skip
     parser.add_argument("--pg-server", default=databases.DEFAULT_PG_SERVER)
     parser.add_argument("--json", type=Path, help="also write every measurement here")
@@ -163,24 +176,34 @@ def run_crawl(
     crawler: str, database: str, repeat: int, net: MockNetwork, args: argparse.Namespace,
     workdir: Path, mock_pid: int | None,
 ) -> report.CrawlRun:  # fmt: skip
-    run_dir = workdir / f"{crawler}-{database}-{repeat}"
+    run_dir = workdir / f"{crawler}-{database}-{repeat}".replace(report.NO_DATABASE, "none")
     run_dir.mkdir()
-    expected = net.expected_urls
     net.reset_requests()  # the mock's request log would otherwise grow over all runs
-    with databases.fresh_database(database, workdir, args.pg_server) as db_url:
-        build = newscrawl_command if crawler == "newscrawl" else baseline_command
-        command = build(net.registry_path, db_url, run_dir)
+    mine = crawler == "newscrawl"
+    target = (
+        contextlib.nullcontext("") if crawler == "fundus"
+        else databases.fresh_database(database, workdir, args.pg_server)
+    )  # fmt: skip
+    with target as db_url:
+        if crawler == "fundus":
+            articles = run_dir / "articles.jsonl"
+            command = fundus.peer_command(args.fundus_python, net.registry_path, articles)
+        else:
+            build = newscrawl_command if mine else baseline_command
+            command = build(net.registry_path, db_url, run_dir)
+        env = fundus.peer_env() if crawler == "fundus" else _env()
         mock_before = process_cpu_seconds(mock_pid) if mock_pid else 0.0
         timeout = max(900.0, args.articles * 0.5)
-        measured = measure(command, REPO, _env(), run_dir / "output.log", timeout)
+        measured = measure(command, REPO, env, run_dir / "output.log", timeout)
         mock_cpu = (process_cpu_seconds(mock_pid) if mock_pid else 0.0) - mock_before
-        table = "articles" if crawler == "newscrawl" else "baseline_articles"
-        stored = databases.stored_urls(db_url, table)
+        if crawler == "fundus":
+            stored = fundus.stored_urls(_lines(articles))
+        else:
+            stored = databases.stored_urls(db_url, "articles" if mine else "baseline_articles")
     stats = _read_stats(run_dir / "stats.json")
-    write_seconds = stats.get(STORE_WRITE_SECONDS)
-    if crawler == "baseline":
-        write_seconds = stats.get("baseline/write_seconds")
-    peaks = measured.peaks
+    write_seconds = stats.get(STORE_WRITE_SECONDS if mine else "baseline/write_seconds")
+    downloads = fundus.article_downloads(r.url for r in net.requests() if r.status == 200)
+    expected, peaks = net.expected_urls, measured.peaks
     return report.CrawlRun(
         crawler=crawler, database=database, repeat=repeat, returncode=measured.returncode,
         expected=len(expected), stored=len(stored), missing=len(expected - set(stored)),
@@ -188,8 +211,18 @@ def run_crawl(
         - len(set(stored)), wall=measured.wall_seconds, cpu=measured.cpu_seconds,
         main_rss=peaks.main, worker_rss=max(peaks.workers.values(), default=0),
         write_seconds=write_seconds, mock_cpu=mock_cpu, helpers_rss=peaks.helpers,
-        main_cpu=peaks.cpu_of("main"),
+        main_cpu=peaks.cpu_of("main"), tree_rss=peaks.tree,
+        processes=peaks.processes,
+        stories=fundus.stories_found(stored, net.expected_article_ids),
+        article_downloads=downloads[0], distinct_article_downloads=downloads[1],
     )  # fmt: skip
+
+
+def _lines(path: Path) -> list[str]:
+    try:
+        return path.read_text(encoding="utf-8").splitlines()
+    except OSError:  # the peer died before it wrote anything
+        return []
 
 
 def _read_stats(path: Path) -> dict[str, Any]:
@@ -226,13 +259,15 @@ def benchmark(args: argparse.Namespace, workdir: Path) -> tuple[list[Any], list[
                 ceilings.append(run_ceiling(pages, workdir, repeat))
                 log(f"[{repeat}/{args.repeat}] ceiling: "
                     f"{ceilings[-1].pages_per_second:.1f} pages/s")  # fmt: skip
-            for database in args.databases:
-                for crawler in crawlers:
-                    run = run_crawl(crawler, database, repeat, net, args, workdir, mock_pid)
-                    crawls.append(run)
-                    log(f"[{repeat}/{args.repeat}] {crawler} · {database}: "
-                        f"{run.stored}/{run.expected} stored in {run.wall:.1f} s, "
-                        f"{run.pages_per_second:.1f} pages/s, exit {run.returncode}")  # fmt: skip
+            runs = [("fundus", report.NO_DATABASE)] if args.fundus else []
+            runs += [(crawler, database) for database in args.databases for crawler in crawlers]
+            for crawler, database in runs:
+                run = run_crawl(crawler, database, repeat, net, args, workdir, mock_pid)
+                crawls.append(run)
+                log(f"[{repeat}/{args.repeat}] {crawler} · {database}: "
+                    f"{run.stored}/{run.expected} stored, {run.stories} stories, in "
+                    f"{run.wall:.1f} s, {run.pages_per_second:.1f} pages/s, "
+                    f"exit {run.returncode}")  # fmt: skip
     return crawls, ceilings
 
 
@@ -249,6 +284,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"benchmark: error: {exc}", file=sys.stderr)
         return 2
     workdir = Path(tempfile.mkdtemp(prefix="newscrawl-bench-"))
+    if args.fundus:
+        venv = args.fundus_venv or fundus.default_venv()
+        if not fundus.is_ready(venv):
+            log(f"building fundus's environment in {venv} (once)")
+        try:
+            args.fundus_python = fundus.ensure_venv(venv, workdir / "fundus-venv.log")
+        except fundus.FundusError as exc:
+            print(f"benchmark: error: {exc}", file=sys.stderr)
+            return 2
     started = time.monotonic()
     try:
         crawls, ceilings = benchmark(args, workdir)
@@ -269,6 +313,7 @@ def main(argv: list[str] | None = None) -> int:
         *report.table(crawls, ceilings),
         "",
         *report.targets(crawls, ceilings),
+        *report.downloads(crawls),
         f"- mock server CPU (not counted above): "
         f"{_mock_ms_per_page(crawls):.1f} ms/page, median over all crawls",
     ]
