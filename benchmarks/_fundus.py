@@ -69,6 +69,15 @@ def ensure_venv(venv: Path, log: Path) -> Path:
     return venv_python(venv)
 
 
+def versions_line(python: Path) -> str:
+    """fundus's version and those of the libraries it needs its own of, for the header."""
+    names = ("fundus", "lxml", "curl_cffi")
+    code = f"import importlib.metadata as m; print(*(m.version(n) for n in {names!r}))"
+    found = subprocess.run([str(python), "-c", code], capture_output=True, text=True)
+    pairs = zip(names, found.stdout.split() or ["?"] * len(names), strict=False)
+    return "fundus (own environment): " + ", ".join(f"{n} {v}" for n, v in pairs)
+
+
 def peer_command(python: Path, registry: Path, out: Path) -> list[str]:
     return [str(python), str(PEER), "--registry", str(registry), "--out", str(out)]
 
