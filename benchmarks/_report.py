@@ -123,10 +123,9 @@ def _versions() -> list[str]:
 def _spread(values: Sequence[float], fmt: str) -> str:
     if not values:
         return "–"
-    median = format(statistics.median(values), fmt)
-    if len(values) == 1:
-        return median
-    return f"{median} ({format(min(values), fmt)}–{format(max(values), fmt)})"
+    median, low, high = (format(v, fmt) for v in (statistics.median(values), min(values),
+                                                  max(values)))  # fmt: skip
+    return median if low == high else f"{median} ({low}–{high})"
 
 
 def _column(runs: Sequence[CrawlRun], value: Callable[[CrawlRun], float | None], fmt: str) -> str:
