@@ -5,6 +5,10 @@ the pool's helpers included, see there). Memory comes from sampling ``VmHWM`` (t
 kernel's own peak-RSS high-water mark) of every process in the tree each 100 ms, so a
 short spike between two samples is still seen; only a process younger than 100 ms could
 be missed, and none of the crawl's processes live that briefly.
+
+The whole tree's peak is the sum of every process's own peak, as issue 18's target names
+it: an upper bound, since the peaks need not coincide and the pages a forked worker
+shares with its parent count in both.
 """
 
 from __future__ import annotations
@@ -37,6 +41,15 @@ class ProcessPeaks:
 
     def cpu_of(self, role: str) -> float:
         return sum(cpu for pid, cpu in self.cpu.items() if self.roles.get(pid) == role)
+
+    @property
+    def tree(self) -> int:
+        """Sum of the peak RSS of every process the command ran (the reaper excluded)."""
+        return self.main + sum(self.workers.values()) + sum(self.helpers.values())
+
+    @property
+    def processes(self) -> int:
+        return (self.main_pid is not None) + len(self.workers) + len(self.helpers)
 
 
 @dataclass
@@ -126,13 +139,16 @@ class TreeSampler(threading.Thread):
         return "helper"
 
     def _record(self, pid: int, role: str, hwm: int) -> None:
+        # The latest VmHWM, not the largest seen: it only grows within one program, and
+        # exec() starts it afresh. A child seen between fork() and exec() shows its
+        # parent's pages (shared, not its own) and would otherwise keep that peak.
         peaks = self.peaks
         if role == "main":
-            peaks.main = max(peaks.main, hwm)
+            peaks.main = hwm
         elif role == "worker":
-            peaks.workers[pid] = max(peaks.workers.get(pid, 0), hwm)
+            peaks.workers[pid] = hwm
         else:
-            peaks.helpers[pid] = max(peaks.helpers.get(pid, 0), hwm)
+            peaks.helpers[pid] = hwm
 
 
 def measure(

@@ -15,9 +15,13 @@ LIBRARIES = ("scrapy", "twisted", "trafilatura", "lxml", "sqlalchemy", "psycopg"
 MB = 1024 * 1024
 
 
+NO_DATABASE = "–"
+"""The database of a fundus run: it writes JSON lines, as its users do."""
+
+
 @dataclass
 class CrawlRun:
-    """One measured crawl (newscrawl or the baseline) into one fresh database."""
+    """One measured crawl (newscrawl, the baseline or fundus) into one fresh database."""
 
     crawler: str
     database: str
@@ -40,14 +44,23 @@ class CrawlRun:
     """CPU of the main (crawl) process alone, sampled: near ``wall`` means it is the
     bottleneck, whatever the workers could do."""
     helpers_rss: dict[int, int] = field(default_factory=dict)
+    tree_rss: int = 0
+    """Sum of the peak RSS of every process of the crawl (see ``_measure``)."""
+    processes: int = 0
+    stories: int = 0
+    """Expected stories with at least one stored page."""
+    article_downloads: int = 0
+    """Article pages the mock served to this crawl (200s), and how many distinct."""
+    distinct_article_downloads: int = 0
 
     @property
     def pages_per_second(self) -> float:
-        return self.expected / self.wall
+        """Pages stored per second of wall time (a peer that stores fewer is slower)."""
+        return self.stored / self.wall
 
     @property
     def cpu_per_page(self) -> float:
-        return self.cpu / self.expected
+        return self.cpu / max(self.stored, 1)
 
     @property
     def write_share(self) -> float | None:
@@ -110,10 +123,9 @@ def _versions() -> list[str]:
 def _spread(values: Sequence[float], fmt: str) -> str:
     if not values:
         return "–"
-    median = format(statistics.median(values), fmt)
-    if len(values) == 1:
-        return median
-    return f"{median} ({format(min(values), fmt)}–{format(max(values), fmt)})"
+    median, low, high = (format(v, fmt) for v in (statistics.median(values), min(values),
+                                                  max(values)))  # fmt: skip
+    return median if low == high else f"{median} ({low}–{high})"
 
 
 def _column(runs: Sequence[CrawlRun], value: Callable[[CrawlRun], float | None], fmt: str) -> str:
@@ -121,56 +133,76 @@ def _column(runs: Sequence[CrawlRun], value: Callable[[CrawlRun], float | None],
     return _spread(values, fmt)
 
 
-def ratios(
-    crawls: Sequence[CrawlRun], ceilings: Sequence[CeilingRun], database: str
-) -> tuple[list[float], list[float]]:
-    """Per repeat: newscrawl/baseline and newscrawl/(cores × ceiling) pages/s.
+def per_repeat(
+    crawls: Sequence[CrawlRun], database: str, peer: str, value: Callable[[CrawlRun], float]
+) -> list[float]:
+    """Per repeat: newscrawl's value / the peer's (its run on the same database, or
+    fundus's, which has none).
 
     Ratios are taken within one repeat (runs minutes apart), never across the medians,
     so a noisy neighbour slowing one repeat slows both sides of its ratio.
     """
-    by_key = {(c.crawler, c.database, c.repeat): c for c in crawls}
-    ceiling_by_repeat = {c.repeat: c for c in ceilings}
-    vs_baseline, vs_ceiling = [], []
-    for (crawler, db, repeat), run in sorted(by_key.items()):
-        if crawler != "newscrawl" or db != database:
+    found = []
+    for run in crawls:
+        if run.crawler != "newscrawl" or run.database != database:
             continue
-        baseline = by_key.get(("baseline", db, repeat))
-        if baseline is not None:
-            vs_baseline.append(run.pages_per_second / baseline.pages_per_second)
-        ceiling = ceiling_by_repeat.get(repeat)
-        if ceiling is not None:
-            vs_ceiling.append(run.pages_per_second / (cores() * ceiling.pages_per_second))
+        for other in crawls:
+            if (other.crawler, other.repeat) == (peer, run.repeat) and other.database in (
+                database, NO_DATABASE,
+            ) and value(other):  # fmt: skip
+                found.append(value(run) / value(other))
+    return found
+
+
+def ratios(
+    crawls: Sequence[CrawlRun], ceilings: Sequence[CeilingRun], database: str
+) -> tuple[list[float], list[float]]:
+    """Per repeat: newscrawl/baseline and newscrawl/(cores × ceiling) pages/s."""
+    vs_baseline = per_repeat(crawls, database, "baseline", lambda r: r.pages_per_second)
+    ceiling_by_repeat = {c.repeat: c for c in ceilings}
+    vs_ceiling = [
+        run.pages_per_second / (cores() * ceiling_by_repeat[run.repeat].pages_per_second)
+        for run in crawls
+        if run.crawler == "newscrawl" and run.database == database
+        and run.repeat in ceiling_by_repeat
+    ]  # fmt: skip
     return vs_baseline, vs_ceiling
 
 
 HEADER = (
-    "| run | pages/s | wall s | CPU ms/page | main peak RSS MB | worker peak RSS MB "
-    "| DB write % of wall | main process CPU % of wall | stored / expected | × baseline "
-    "| × (cores × ceiling) |"
+    "| run | pages/s | wall s | CPU ms/page | tree peak RSS MB | processes | main peak RSS MB "
+    "| worker peak RSS MB | DB write % of wall | main process CPU % of wall "
+    "| stored / expected | stories found | × fundus | × baseline | × (cores × ceiling) |"
 )
+CRAWLERS = {"fundus": "fundus 0.5.7", "newscrawl": "newscrawl", "baseline": "baseline"}
 
 
 def table(crawls: Sequence[CrawlRun], ceilings: Sequence[CeilingRun]) -> list[str]:
     lines = [HEADER, _rule()]
     for database in dict.fromkeys(c.database for c in crawls):
         vs_baseline, vs_ceiling = ratios(crawls, ceilings, database)
-        for crawler in ("newscrawl", "baseline"):
+        vs_fundus = per_repeat(crawls, database, "fundus", lambda r: r.pages_per_second)
+        for crawler in CRAWLERS:
             runs = [c for c in crawls if c.crawler == crawler and c.database == database]
             if not runs:
                 continue
             mine = crawler == "newscrawl"
+            where = "no database, JSON lines" if database == NO_DATABASE else database
             lines.append(
-                f"| {crawler} · {database} "
+                f"| {CRAWLERS[crawler]} · {where} "
                 f"| {_column(runs, lambda r: r.pages_per_second, '.1f')} "
                 f"| {_column(runs, lambda r: r.wall, '.1f')} "
                 f"| {_column(runs, lambda r: r.cpu_per_page * 1000, '.1f')} "
+                f"| {_column(runs, lambda r: r.tree_rss / MB or None, '.0f')} "
+                f"| {_column(runs, lambda r: r.processes or None, '.0f')} "
                 f"| {_column(runs, lambda r: r.main_rss / MB, '.0f')} "
                 f"| {_column(runs, lambda r: r.worker_rss / MB or None, '.0f')} "
                 f"| {_column(runs, lambda r: _percent(r.write_share), '.1f')} "
                 f"| {_column(runs, lambda r: r.main_cpu / r.wall * 100, '.0f')} "
                 f"| {_stored(runs)} "
-                f"| {_spread(vs_baseline, '.2f') if mine else '1'} "
+                f"| {_column(runs, lambda r: r.stories, '.0f')} of {runs[0].expected} "
+                f"| {_spread(vs_fundus, '.2f') if mine else '–'} "
+                f"| {_spread(vs_baseline, '.2f') if mine else '–'} "
                 f"| {_spread(vs_ceiling, '.2f') if mine else '–'} |"
             )
     if ceilings:
@@ -179,9 +211,20 @@ def table(crawls: Sequence[CrawlRun], ceilings: Sequence[CeilingRun]) -> list[st
         lines.append(
             f"| ceiling: trafilatura alone, 1 process, {ceilings[0].pages} pages "
             f"| {_spread(pps, '.1f')} per core | {_spread([c.wall for c in ceilings], '.1f')} "
-            f"| {_spread(cpu, '.1f')} | – | – | – | – | – | – | – |"
+            f"| {_spread(cpu, '.1f')} |" + " – |" * (HEADER.count("|") - 5)
         )
     return lines
+
+
+def downloads(crawls: Sequence[CrawlRun]) -> list[str]:
+    """Article pages downloaded more than once, per crawler (median over its runs)."""
+    parts = []
+    for crawler, label in CRAWLERS.items():
+        runs = [c for c in crawls if c.crawler == crawler]
+        if runs:
+            again = [c.article_downloads - c.distinct_article_downloads for c in runs]
+            parts.append(f"{label} {statistics.median(again):.0f}")
+    return [f"- article pages downloaded more than once (median of runs): {', '.join(parts)}"]
 
 
 def _rule() -> str:
@@ -198,14 +241,16 @@ def _stored(runs: Sequence[CrawlRun]) -> str:
 
 
 def targets(crawls: Sequence[CrawlRun], ceilings: Sequence[CeilingRun]) -> list[str]:
-    """The issue's targets, each with its measured median and whether it is met."""
+    """The issues' targets, each with its measured median and whether it is met."""
     lines = []
     ceiling_cpu = statistics.median(c.cpu_per_page for c in ceilings) if ceilings else None
+    with_fundus = any(c.crawler == "fundus" for c in crawls)
     for database in dict.fromkeys(c.database for c in crawls):
         runs = [c for c in crawls if c.crawler == "newscrawl" and c.database == database]
         if not runs:
             continue
         vs_baseline, _ = ratios(crawls, ceilings, database)
+        tree_limit = 250.0 if runs[0].expected < 10_000 else 300.0
         checks: list[tuple[str, float | None, float, bool]] = [
             ("pages/s vs baseline ≥ 2.5×", _median(vs_baseline), 2.5, True),
             ("CPU/page vs ceiling ≤ 1.0×", _ratio(_median([r.cpu_per_page for r in runs]),
@@ -214,7 +259,18 @@ def targets(crawls: Sequence[CrawlRun], ceilings: Sequence[CeilingRun]) -> list[
              False),
             ("main peak RSS < 300 MB (target at N = 20,000)",
              _median([r.main_rss / MB for r in runs]), 300.0, False),
+            (f"tree peak RSS ≤ {tree_limit:.0f} MB (issue 18: 250 at N = 2,000, 300 at "
+             "20,000)", _median([r.tree_rss / MB for r in runs]), tree_limit, False),
+            ("stories found / expected = 1 (every story)",
+             _median([r.stories / r.expected for r in runs]), 1.0, True),
         ]  # fmt: skip
+        if with_fundus:
+            checks += [
+                ("pages/s vs fundus ≥ 1.5×", _median(per_repeat(
+                    crawls, database, "fundus", lambda r: r.pages_per_second)), 1.5, True),
+                ("CPU/page vs fundus ≤ 0.6×", _median(per_repeat(
+                    crawls, database, "fundus", lambda r: r.cpu_per_page)), 0.6, False),
+            ]  # fmt: skip
         for name, measured, limit, at_least in checks:
             if measured is None:
                 lines.append(f"- {database}: {name}: not measured")

@@ -10,11 +10,16 @@ import os
 import subprocess
 import sys
 import textwrap
+import tomllib
 from pathlib import Path
 
 import pytest
 
-from benchmarks._measure import measure
+from benchmarks import _fundus as fundus
+from benchmarks._measure import ProcessPeaks, measure
+from benchmarks.fundus_peer import PublisherSpec, publisher_specs
+from tests.mocknet import MockNetwork
+from tests.mocknet.registry import registry_toml
 from tests.mocknet.spec import NetworkSpec
 
 REPO = Path(__file__).resolve().parents[1]
@@ -72,11 +77,130 @@ def test_workers_are_told_from_helpers_even_when_the_forkserver_is_seen_before_e
     ]
 
 
+def test_a_child_keeps_no_peak_it_showed_between_fork_and_exec(tmp_path: Path) -> None:
+    # Forked from a 200 MB parent, the child shows the parent's pages as its own until it
+    # execs a small program: summed into the tree's peak, that copy would count twice.
+    script = textwrap.dedent("""
+        import os, sys, time
+        ballast = bytearray(200 * 1024 * 1024)
+        child = os.fork()
+        if child == 0:
+            time.sleep(0.5)
+            os.execv(sys.executable, [sys.executable, "-c", "import time; time.sleep(1)"])
+        os.waitpid(child, 0)
+    """)
+    measured = measure([sys.executable, "-c", script], REPO, dict(os.environ),
+                       tmp_path / "out.log", timeout=60)  # fmt: skip
+    peaks = measured.peaks
+    assert measured.returncode == 0
+    assert peaks.main >= 200 * 1024 * 1024
+    (child,) = peaks.helpers.values()
+    assert child < 100 * 1024 * 1024
+    assert (peaks.processes, peaks.tree) == (2, peaks.main + child)
+
+
+def test_the_tree_peak_sums_every_process_of_every_role() -> None:
+    peaks = ProcessPeaks(main_pid=10, main=100, workers={11: 40, 12: 50}, helpers={13: 7})
+    assert (peaks.tree, peaks.processes) == (197, 4)
+    assert (ProcessPeaks().tree, ProcessPeaks().processes) == (0, 0)
+
+
+def test_fundus_publishers_are_the_registry_portals_with_their_feeds_and_sitemaps() -> None:
+    spec = NetworkSpec(5, seed=1, port=8123)
+    sites = tomllib.loads(registry_toml(spec))["sites"]
+    sources = {
+        base: (("RSSFeed", f"{base}/rssfeed.rdf"), ("RSSFeed", f"{base}/politik/rssfeed.rdf"),
+               ("NewsMap", f"{base}/news.xml"), ("Sitemap", f"{base}/sitemap-index.xml"))
+        for base in (f"http://127.0.0.{n}:8123" for n in (2, 3, 4, 5))
+    }  # fmt: skip
+    assert publisher_specs(sites) == [
+        PublisherSpec("FR_DE", "Frankfurter Rundschau", "http://127.0.0.2:8123",
+                      "FrankfurterRundschauParser", sources["http://127.0.0.2:8123"]),
+        PublisherSpec("MERKUR_DE", "Merkur", "http://127.0.0.3:8123", "MerkurParser",
+                      sources["http://127.0.0.3:8123"]),
+        PublisherSpec("EXTRATIPP_COM", "Extratipp", "http://127.0.0.4:8123", "MerkurParser",
+                      sources["http://127.0.0.4:8123"]),
+        PublisherSpec("24AUTO_DE", "24auto", "http://127.0.0.5:8123", "MerkurParser",
+                      sources["http://127.0.0.5:8123"]),
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("sitemap", "source"),
+    [("/news.xml", ("NewsMap", "https://www.merkur.de/news.xml")),
+     ("/sitemaps/news-de.xml.gz", ("NewsMap", "https://www.merkur.de/sitemaps/news-de.xml.gz")),
+     ("/sitemap-index.xml", ("Sitemap", "https://www.merkur.de/sitemap-index.xml")),
+     ("/newsletter/sitemap.xml", ("Sitemap", "https://www.merkur.de/newsletter/sitemap.xml")),
+     ("https://cdn.merkur.de/news.xml", ("NewsMap", "https://cdn.merkur.de/news.xml"))],
+)  # fmt: skip
+def test_a_news_sitemap_is_a_fundus_newsmap(sitemap: str, source: tuple[str, str]) -> None:
+    site = {"domain": "merkur.de", "name": "Merkur", "base_url": "https://www.merkur.de",
+            "sitemaps": [sitemap]}  # fmt: skip
+    (publisher,) = publisher_specs([site])
+    assert publisher.sources == (source,)
+
+
+def test_fundus_results_are_counted_by_page_and_by_story() -> None:
+    lines = [
+        '{"url": "http://a/politik/x-91000000.html", "title": "X"}',
+        "",
+        '{"url": "http://b/wohnen/copy-93000001.html", "title": "Syndicated copy"}',
+        '{"url": "http://a/politik/y-91000008.html?utm_source=rss#id-Comments"}',
+    ]
+    urls = fundus.stored_urls(lines)
+    assert urls == ["http://a/politik/x-91000000.html", "http://b/wohnen/copy-93000001.html",
+                    "http://a/politik/y-91000008.html?utm_source=rss#id-Comments"]  # fmt: skip
+    # The copy finds its original's story; a story found twice counts once.
+    expected = {"91000000", "91000008", "93000001", "91000016"}
+    assert fundus.stories_found([*urls, "http://c/x-91000000.html"], expected) == 3
+    assert fundus.stories_found(["http://a/", "http://a/rssfeed.rdf"], expected) == 0
+    served = [
+        "http://a/politik/x-91000000.html", "http://a/politik/x-91000000.html?utm_source=rss",
+        "http://a/politik/y-91000008.html", "http://a/news.xml", "http://a/robots.txt",
+        "http://b/wohnen/copy-91000000.html",
+    ]  # fmt: skip
+    assert fundus.article_downloads(served) == (4, 3)
+
+
+# fundus's environment is built by the benchmark on first use and needs the package
+# index, which tests must not depend on: without it, these two tests are skipped.
+needs_fundus = pytest.mark.skipif(
+    not fundus.is_ready(fundus.default_venv()),
+    reason="fundus's environment is not built (python benchmarks/run.py --fundus builds it)",
+)
+
+
+@needs_fundus
+def test_fundus_stores_the_listed_pages_of_the_layout_its_parsers_read(tmp_path: Path) -> None:
+    out = tmp_path / "articles.jsonl"
+    with MockNetwork(PER_PORTAL, seed=1, workdir=tmp_path / "mock") as net:
+        command = fundus.peer_command(fundus.venv_python(fundus.default_venv()),
+                                      net.registry_path, out)  # fmt: skip
+        result = subprocess.run(command, cwd=REPO, env=fundus.peer_env(),
+                                capture_output=True, text=True, timeout=120)  # fmt: skip
+        assert result.returncode == 0, result.stderr
+        stored = fundus.stored_urls(out.read_text().splitlines())
+        spec, served = net.spec, {r.url for r in net.requests()}
+    assert spec is not None
+    regular = {spec.regular_meta(p.domain, i) for p in spec.portals for i in range(PER_PORTAL)}
+    # Every regular article is in its portal's news sitemap; fundus's parsers read the
+    # body of the 2024 layout only (no paragraphs found in the 2020 one, so its default
+    # filter drops those pages), and it follows no links.
+    assert {u for u in stored if (fundus.article_id(u) or "").startswith("91")} == {
+        m.url for m in regular if m.layout == "2024"
+    }
+    assert spec.specials.syndicated_copy in stored  # stored under its own URL too
+    assert spec.specials.body_link_only not in stored
+    assert len(stored) == len(set(stored))
+    assert not served & spec.never_requested_urls
+
+
 def test_a_tiny_benchmark_stores_every_page_in_both_databases(tmp_path: Path) -> None:
     out = tmp_path / "benchmark.json"
+    with_fundus = fundus.is_ready(fundus.default_venv())  # measured too where it is built
     command = [
         sys.executable, "benchmarks/run.py", "--articles", str(ARTICLES), "--repeat", "1",
-        "--databases", "sqlite,postgresql", "--json", str(out),
+        "--databases", "sqlite,postgresql", "--json", str(out), *["--fundus"] * with_fundus,
     ]  # fmt: skip
     result = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=280)
     if result.returncode == 2 and "PostgreSQL" in result.stderr:
@@ -90,16 +214,25 @@ def test_a_tiny_benchmark_stores_every_page_in_both_databases(tmp_path: Path) ->
     data = json.loads(out.read_text())
     runs = {(c["crawler"], c["database"]): c for c in data["crawls"]}
     assert sorted(runs) == [("baseline", "postgresql"), ("baseline", "sqlite"),
+                            *[("fundus", "–")] * with_fundus,
                             ("newscrawl", "postgresql"), ("newscrawl", "sqlite")]  # fmt: skip
     for database in ("sqlite", "postgresql"):
         mine = runs["newscrawl", database]
         assert (mine["returncode"], mine["expected"], mine["stored"]) == (0, expected, expected)
-        assert (mine["missing"], mine["unexpected"]) == (0, 0)
+        assert (mine["missing"], mine["unexpected"], mine["stories"]) == (0, 0, expected)
         assert mine["write_seconds"] > 0 and mine["worker_rss"] > 0
+        # main, forkserver, resource tracker, two extraction workers, the writer
+        assert mine["processes"] >= 5
+        assert mine["tree_rss"] >= mine["main_rss"] + 2 * mine["worker_rss"] // 3
         # The naive baseline stores the syndicated copy under its own URL as well.
         baseline = runs["baseline", database]
         assert (baseline["missing"], baseline["stored"]) == (0, expected + 1)
     (ceiling,) = data["ceilings"]
     assert (ceiling["pages"], ceiling["extracted"]) == (expected, expected)
     assert "| newscrawl · postgresql |" in result.stdout
+    if with_fundus:
+        peer = runs["fundus", "–"]
+        assert (peer["returncode"], peer["processes"]) == (0, 1)
+        assert 0 < peer["stories"] < expected  # no link following, no 2020-layout bodies
+        assert "| fundus 0.5.7 · no database, JSON lines |" in result.stdout
     assert f"| {expected}/{expected} |" in result.stdout
