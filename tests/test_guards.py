@@ -80,7 +80,7 @@ def _http_error(status: int) -> HttpError:
         (IgnoreRequest("... exceeded DOWNLOAD_MAXSIZE (10 B) during decompression."),
          Failed("too_large", False)),
         (IgnoreRequest("max redirections reached"), Failed("redirect_loop", True)),
-        (IgnoreRequest("something else"), Failed("ignored", True)),
+        (IgnoreRequest("Redis unreachable: no politeness token"), Failed("ignored", False)),
         (DownloadCancelledError("Expected to receive 99 bytes"), Failed("too_large", False)),
         (DownloadTimeoutError("took longer than 30.0 seconds"), Failed("timeout", False)),
         (TwistedRefused(), Failed("ConnectionRefusedError", False)),

@@ -43,8 +43,10 @@ def classify(error: BaseException) -> Failed:
         if "DOWNLOAD_MAXSIZE" in message:
             return Failed("too_large", False)  # HttpCompressionMiddleware logged it
         if "max redirections" in message:
-            return Failed("redirect_loop", True)
-        return Failed("ignored", True)
+            return Failed("redirect_loop", True)  # RedirectMiddleware says so at DEBUG only
+        # Any other component that drops a request (the cluster's throttle when Redis is
+        # gone) has said why; a line per page would flood the log.
+        return Failed("ignored", False)
     if isinstance(error, DownloadCancelledError):
         return Failed("too_large", False)  # the download handler logged size and limit
     if isinstance(error, DownloadTimeoutError | twisted_errors.TimeoutError):

@@ -110,13 +110,14 @@ class IppenSpider(SitemapSpider):
         self._entry_dates: dict[str, datetime | None] = {}
         requests = []
         for request in super()._parse_sitemap(response):
+            meta = {**request.meta, LASTMOD: self._entry_dates.get(request.url)}
             if request.callback == self.parse_article:
-                meta = {**request.meta, LASTMOD: self._entry_dates.get(request.url), ARTICLE: True}
+                meta[ARTICLE] = True
                 requests.append(
                     request.replace(meta=meta, priority=ARTICLE_PRIORITY, errback=self.page_failed)
                 )
             else:  # a child sitemap of an index: a source, with a source's bounds
-                meta = {**request.meta, **self.source_meta, ARTICLE: False}
+                meta.update(self.source_meta, **{ARTICLE: False})
                 requests.append(request.replace(meta=meta, errback=self.source_failed))
         self._entry_dates = {}
         self._sitemap_body = None
