@@ -274,7 +274,8 @@ def test_redirects_off_the_registry_are_never_followed(run, mock_network: MockNe
 
 def test_robots_txt_is_obeyed_for_sources(run) -> None:
     _, result, _, requests = run
-    assert _stat(result, "newscrawl/source/failed/robots") == 1
+    # a feed, a sitemap and a start page under fr.de's Disallow: /intern/
+    assert _stat(result, "newscrawl/source/failed/robots") == 3
     assert [r.path for r in requests if r.path.startswith("/intern/")] == []
 
 

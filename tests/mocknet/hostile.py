@@ -63,7 +63,8 @@ FEEDS = (
     PREFIX + "redirect-other-port.rdf",
     "/intern/hostile.rdf",  # robots.txt: Disallow: /intern/
 )
-SITEMAPS = (PREFIX + "laughs.xml", PREFIX + "bomb.xml.gz")
+SITEMAPS = (PREFIX + "laughs.xml", PREFIX + "bomb.xml.gz", "/intern/hostile.xml")
+START_PAGES = ("/intern/",)
 
 
 @dataclass
@@ -255,6 +256,8 @@ def hostile_registry(spec: NetworkSpec, path: Path) -> Path:
     assert toml.index(spec.base_url(HOSTILE_PORTAL)) < toml.index("feeds = [")
     toml = toml.replace('feeds = ["/rssfeed.rdf"', f'feeds = [{feeds}, "/rssfeed.rdf"', 1)
     toml = toml.replace('sitemaps = ["/news.xml"', f'sitemaps = [{sitemaps}, "/news.xml"', 1)
+    start_pages = ", ".join(f'"{url}"' for url in START_PAGES)
+    toml = toml.replace('start_pages = ["/"', f'start_pages = [{start_pages}, "/"', 1)
     path.write_text(toml, encoding="utf-8")
     return path
 
