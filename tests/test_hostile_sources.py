@@ -237,10 +237,15 @@ def test_nested_divs_page_is_stored_with_its_story(run, mock_network: MockNetwor
     assert "Tief" not in row["text"]
 
 
-def test_10000_character_url_is_never_requested(run) -> None:
+def test_10000_character_url_is_never_requested(run, mock_network: MockNetwork) -> None:
     _, result, _, requests = run
+    spec = mock_network.spec
     assert _stat(result, "urllength/request_ignored_count") == 1
     assert max(len(r.path) for r in requests) < 2083
+    ignored = [line for line in result.log.splitlines() if "url length > 2083" in line]
+    assert len(ignored) == 1
+    expected = f"INFO: Ignoring link (url length > 2083): {hostile.long_url(spec)}"
+    assert ignored[0].rstrip().endswith(expected)
 
 
 # --- redirects and the registry's origins -------------------------------------------------
