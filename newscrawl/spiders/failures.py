@@ -1,6 +1,6 @@
 """Why a request failed, as a stats key, and whether the spider still has to log it.
 
-Pure: a table of Scrapy's and Twisted's failures (tested in tests/test_hostile_sources.py).
+Pure: a table of Scrapy's and Twisted's failures (tested in tests/test_guards.py).
 Whether to log keeps every failure to one line in the log: Scrapy's own components
 already log some of them (the download handler a body past DOWNLOAD_MAXSIZE,
 HttpCompressionMiddleware a decompression bomb, RetryMiddleware the last retry of a
