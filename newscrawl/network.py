@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
-from newscrawl.urls import host_of, strip_url
+from newscrawl.urls import host_of, origin_of, strip_url
 
 DEFAULT_SITES_PATH = Path(__file__).with_name("sites.toml")
 
@@ -39,6 +39,21 @@ class Site:
     def host(self) -> str:
         return host_of(self.base_url)
 
+    @property
+    def origin(self) -> str:
+        """``scheme://host:port`` of ``base_url``: where every request to the portal goes."""
+        return origin_of(self.base_url)
+
+    @property
+    def sources(self) -> list[tuple[str, str]]:
+        """(kind, absolute URL) of every feed, sitemap and start page."""
+        return [
+            (kind, self.absolute(url))
+            for kind, urls in (("feed", self.feeds), ("sitemap", self.sitemaps),
+                               ("start page", self.start_pages))
+            for url in urls
+        ]  # fmt: skip
+
     def absolute(self, url: str) -> str:
         return urljoin(self.base_url.rstrip("/") + "/", url)
 
@@ -58,6 +73,7 @@ class Network:
             if site.host in self._by_host:
                 raise RegistryError(f"two sites share the host {site.host}")
             self._by_host[site.host] = site
+        self._by_origin = {site.origin: site for site in self.sites}
 
     @classmethod
     def load(cls, path: str | Path = DEFAULT_SITES_PATH) -> Network:
@@ -71,7 +87,17 @@ class Network:
         entries = data.get("sites")
         if not isinstance(entries, list) or not entries:
             raise RegistryError(f"sites registry {path} has no [[sites]] entries")
-        return cls(_site_from_entry(entry, path, number) for number, entry in enumerate(entries, 1))
+        network = cls(
+            _site_from_entry(entry, path, number) for number, entry in enumerate(entries, 1)
+        )
+        for number, site in enumerate(network.sites, 1):
+            for kind, url in site.sources:
+                if network.site_at(url) is None:
+                    raise RegistryError(
+                        f"sites registry {path}, entry {number}: {kind} {url!r} is not on a "
+                        "portal of the registry (scheme, host and port of a base_url)"
+                    )
+        return network
 
     @property
     def domains(self) -> list[str]:
@@ -107,6 +133,14 @@ class Network:
                 if host == candidate.domain or host.endswith("." + candidate.domain):
                     return candidate
         return site
+
+    def site_at(self, url: str) -> Site | None:
+        """The portal whose ``base_url`` has the origin (scheme, host, port) of ``url``.
+
+        The only URLs the crawl requests: what it follows is first mapped to its
+        canonical form, so anything else came from a redirect or a source.
+        """
+        return self._by_origin.get(origin_of(url))
 
     def canonical(self, url: str) -> tuple[str, Site] | None:
         """The canonical form of a network URL and its site; ``None`` outside the registry."""

@@ -58,6 +58,23 @@ def host_of(url: str) -> str:
     return f"{host}:{port}" if port and port != default_port else host
 
 
+def origin_of(url: str) -> str:
+    """``scheme://host[:port]`` with the port written out: a registry origin to compare.
+
+    Scheme, host and port together, as browsers compare origins: the same host on
+    another port (a database, an admin interface) is another server.
+    """
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        return ""
+    scheme = parts.scheme.lower()
+    port = port or {"http": 80, "https": 443}.get(scheme)
+    host = (parts.hostname or "").lower()
+    return f"{scheme}://{host}:{port}" if host and port else ""
+
+
 def strip_url(url: str) -> str:
     """Lowercase scheme and host, drop the default port, every query parameter and the fragment.
 

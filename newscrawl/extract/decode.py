@@ -4,8 +4,11 @@ Decoding is done here rather than by lxml because lxml guesses Latin-1 for a byt
 string without a declared charset, and the network's current layout declares none
 (its pages are UTF-8). The order follows how real pages lie: a byte string that is
 valid UTF-8 *is* UTF-8 whatever it declares (Latin-1 text with umlauts is practically
-never valid UTF-8), otherwise the declared charset, otherwise Windows-1252, the
-WHATWG reading of "ISO-8859-1".
+never valid UTF-8). A page that is mostly UTF-8 but for some stray bytes (a Windows-1252
+quote pasted into the CMS, a page cut mid-character) stays UTF-8, each invalid byte read
+as Windows-1252: decoding it all as anything else would garble every umlaut. Otherwise
+the declared charset, otherwise Windows-1252, the WHATWG reading of "ISO-8859-1"
+(which is also what a cp1252 or Latin-1 page that claims to be UTF-8 gets).
 """
 
 from __future__ import annotations
@@ -25,14 +28,25 @@ _CLOSING_TAG = re.compile(r"</(?:html|body)\s*>", re.I)
 # UTF-8 read as Windows-1252: "Ã¤" for "ä", "â€ž" for "„".
 _MOJIBAKE = re.compile("Ã[\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u2013-\u203a]|â€")
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f]")
+# A well-formed UTF-8 multi-byte sequence (RFC 3629, overlongs aside), and every byte
+# that can only occur in one.
+_UTF8_SEQUENCE = re.compile(
+    rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
+)
+_HIGH_BYTES = bytes(range(0x80, 0x100))
+_FALLBACK = "newscrawl-cp1252-fallback"
 # WHATWG: these labels mean Windows-1252 in practice.
 _LATIN1_ALIASES = frozenset({"iso-8859-1", "iso8859-1", "latin-1", "latin1", "us-ascii", "ascii"})
 
 
-def decode_html(html: str | bytes) -> str:
-    """The page as text; raises ExtractionError('empty'|'binary'|'charset')."""
+def decode_html(html: str | bytes, charset: str | None = None) -> str:
+    """The page as text; raises ExtractionError('empty'|'binary'|'charset').
+
+    ``charset`` is the one the server declared (the ``Content-Type`` header): it wins
+    over the page's ``<meta charset>``, but not over bytes that are UTF-8.
+    """
     if isinstance(html, bytes | bytearray):
-        return _decode_bytes(bytes(html))
+        return _decode_bytes(bytes(html), charset)
     if not isinstance(html, str):
         raise ExtractionError("unparsable", f"expected str or bytes, got {type(html).__name__}")
     if not html.strip():
@@ -56,7 +70,7 @@ def parse_html(text: str) -> lxml.html.HtmlElement:
     return tree
 
 
-def _decode_bytes(raw: bytes) -> str:
+def _decode_bytes(raw: bytes, charset: str | None = None) -> str:
     if not raw.strip():
         raise ExtractionError("empty", "page is empty")
     for bom, encoding in ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16")):
@@ -69,7 +83,9 @@ def _decode_bytes(raw: bytes) -> str:
         return raw.decode("utf-8")
     except UnicodeDecodeError:
         pass
-    declared = _declared_charset(raw[:_SNIFF_BYTES])
+    if _mostly_utf8(raw):
+        return raw.decode("utf-8", errors=_FALLBACK)
+    declared = _charset_name(charset) if charset else _declared_charset(raw[:_SNIFF_BYTES])
     if declared and declared not in ("utf-8", "utf8"):
         try:
             return raw.decode(declared)
@@ -81,6 +97,27 @@ def _decode_bytes(raw: bytes) -> str:
         return raw.decode("cp1252")
     except UnicodeDecodeError:
         return raw.decode("latin-1")
+
+
+def _cp1252_fallback(error: UnicodeError) -> tuple[str, int]:
+    """Codec error handler: the bytes UTF-8 could not read, read as Windows-1252."""
+    assert isinstance(error, UnicodeDecodeError)
+    bad = error.object[error.start : error.end]
+    return bad.decode("cp1252", errors="replace"), error.end
+
+
+codecs.register_error(_FALLBACK, _cp1252_fallback)
+
+
+def _mostly_utf8(raw: bytes) -> bool:
+    """More well-formed UTF-8 sequences than stray high bytes: a UTF-8 page with slips.
+
+    A Windows-1252 or Latin-1 page has (practically) no well-formed multi-byte sequence:
+    its umlauts are single bytes between ASCII ones.
+    """
+    sequences = _UTF8_SEQUENCE.findall(raw)
+    high_bytes = len(raw) - len(raw.translate(None, _HIGH_BYTES))
+    return len(sequences) > high_bytes - sum(map(len, sequences))
 
 
 def _decoded(raw: bytes, encoding: str) -> str:
@@ -95,9 +132,11 @@ def _decoded(raw: bytes, encoding: str) -> str:
 
 def _declared_charset(head: bytes) -> str | None:
     match = _META_CHARSET.search(head)
-    if not match:
-        return None
-    label = match.group(1).decode("ascii", "replace").lower()
+    return _charset_name(match.group(1).decode("ascii", "replace")) if match else None
+
+
+def _charset_name(label: str) -> str | None:
+    label = label.strip().lower()
     if label in _LATIN1_ALIASES:
         return "cp1252"
     try:

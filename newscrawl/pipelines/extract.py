@@ -21,9 +21,9 @@ from itemadapter import ItemAdapter
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 from scrapy.statscollectors import StatsCollector
-from w3lib.encoding import html_to_unicode
 
 from newscrawl.extract import ExtractionError, extract_article
+from newscrawl.extract.decode import decode_html
 from newscrawl.network import DEFAULT_SITES_PATH, Network
 from newscrawl.pipelines.processes import forkserver_context
 from newscrawl.store.dedup import fingerprint
@@ -41,10 +41,10 @@ ARTICLE_FIELDS = (
 
 
 def decode_page(html: bytes | str, encoding: str | None) -> str:
-    """The page as Scrapy's ``TextResponse.text`` decodes it with the response's encoding."""
+    """The page as text: the response's encoding, unless the bytes say it lies (decode.py)."""
     if isinstance(html, str):
         return html
-    return html_to_unicode(f"charset={encoding}" if encoding else None, html)[1]
+    return decode_html(html, encoding)
 
 
 def extract_in_worker(html: bytes | str, url: str, encoding: str | None = None) -> tuple[bool, Any]:

@@ -18,16 +18,17 @@ from typing import Any, ClassVar
 import lxml.etree
 from scrapy import Request
 from scrapy.crawler import Crawler
-from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response, TextResponse
-from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.spiders import SitemapSpider
+from scrapy.utils.gz import gzip_magic_number
 from scrapy.utils.sitemap import Sitemap
 from twisted.python.failure import Failure
 
 from newscrawl.dates import parse_timestamp
 from newscrawl.items import ArticleItem
 from newscrawl.network import DEFAULT_SITES_PATH, Network, Site
+from newscrawl.spiders.failures import classify
+from newscrawl.spiders.feeds import declares_entities, feed_items, feed_root
 from newscrawl.spiders.links import article_hrefs, canonical_href
 from newscrawl.urls import ARTICLE_URL_PATTERN, article_id, host_of
 
@@ -66,29 +67,42 @@ class IppenSpider(SitemapSpider):
         spider.selected_sites = spider.network.select(
             sites_arg.split(",") if isinstance(sites_arg, str) else sites_arg
         )
-        # Scrapy's OffsiteMiddleware drops any request, redirects included, to a
-        # host that is not a portal: the registry is the crawl's whole world.
+        # The registry is the crawl's whole world: RegistryOffsiteMiddleware drops any
+        # request, sources and redirects included, outside its origins (scheme, host,
+        # port); the host names are kept here for Scrapy components that read them.
         spider.allowed_domains = sorted({site.host.split(":")[0] for site in spider.network.sites})
         spider.outside_hosts = Counter()
+        settings = crawler.settings
+        spider.feed_max_items = settings.getint("NEWSCRAWL_FEED_MAX_ITEMS")
+        # Sitemaps and feeds are larger than pages: their own bound (settings.py).
+        spider.source_meta = {
+            "download_maxsize": settings.getint("NEWSCRAWL_SOURCE_MAXSIZE"),
+            "download_warnsize": settings.getint("NEWSCRAWL_SOURCE_WARNSIZE"),
+        }
+        spider._sitemap_body = None
         return spider
 
     async def start(self) -> AsyncIterator[Request]:
         for site in self.selected_sites:
             for url in site.sitemaps:
-                yield self._source(site.absolute(url), self._parse_sitemap)
+                yield self._source(site.absolute(url), self._parse_sitemap, self.source_meta)
             for url in site.feeds:
-                yield self._source(site.absolute(url), self.parse_feed)
+                yield self._source(site.absolute(url), self.parse_feed, self.source_meta)
             for url in site.start_pages:
-                yield self._source(site.absolute(url), self.parse_listing)
+                yield self._source(site.absolute(url), self.parse_listing, {})
 
-    def _source(self, url: str, callback: Any) -> Request:
-        return Request(url, callback=callback, errback=self.source_failed, dont_filter=True)
+    def _source(self, url: str, callback: Any, meta: dict[str, Any]) -> Request:
+        return Request(
+            url, callback=callback, errback=self.source_failed, dont_filter=True, meta=meta
+        )
 
     # --- sources -------------------------------------------------------------------
 
     def _parse_sitemap(self, response: Response) -> Iterable[Request]:
-        if not self._is_sitemap(response):
-            self._bad_source(response.url, "invalid_sitemap")
+        problem = self._sitemap_problem(response)
+        if problem is not None:
+            self._sitemap_body = None
+            self._bad_source(response.url, problem)
             return []
         self.crawler.stats.inc_value("newscrawl/source/sitemap")
         # SitemapSpider builds the requests from the entries sitemap_filter lets
@@ -96,23 +110,40 @@ class IppenSpider(SitemapSpider):
         self._entry_dates: dict[str, datetime | None] = {}
         requests = []
         for request in super()._parse_sitemap(response):
-            is_article = request.callback == self.parse_article
-            meta = {
-                **request.meta,
-                LASTMOD: self._entry_dates.get(request.url),
-                ARTICLE: is_article,
-            }
-            priority = ARTICLE_PRIORITY if is_article else request.priority
-            requests.append(request.replace(meta=meta, priority=priority))
+            meta = {**request.meta, LASTMOD: self._entry_dates.get(request.url)}
+            if request.callback == self.parse_article:
+                meta[ARTICLE] = True
+                requests.append(
+                    request.replace(meta=meta, priority=ARTICLE_PRIORITY, errback=self.page_failed)
+                )
+            else:  # a child sitemap of an index: a source, with a source's bounds
+                meta.update(self.source_meta, **{ARTICLE: False})
+                requests.append(request.replace(meta=meta, errback=self.source_failed))
         self._entry_dates = {}
+        self._sitemap_body = None
         return requests
 
-    def _is_sitemap(self, response: Response) -> bool:
+    def _get_sitemap_body(self, response: Response) -> bytes | None:
+        """SitemapSpider's, once per response: an .xml.gz is inflated once, not twice."""
+        if self._sitemap_body is None or self._sitemap_body[0] is not response:
+            self._sitemap_body = (response, super()._get_sitemap_body(response))
+        return self._sitemap_body[1]
+
+    def _sitemap_problem(self, response: Response) -> str | None:
+        """Why a response is no sitemap to read, or ``None``."""
         body = self._get_sitemap_body(response)
+        if body is None and gzip_magic_number(response):
+            return "too_large"  # inflates past NEWSCRAWL_SOURCE_MAXSIZE: a gzip bomb
+        if not body:
+            return "invalid_sitemap"
+        if declares_entities(body):
+            return "xml_entities"  # a "billion laughs" bomb (never expanded), or a mistake
         try:
-            return bool(body) and Sitemap(body).type in ("urlset", "sitemapindex")
+            if Sitemap(body).type in ("urlset", "sitemapindex"):
+                return None
         except (lxml.etree.XMLSyntaxError, StopIteration):
-            return False
+            pass
+        return "invalid_sitemap"
 
     def sitemap_filter(self, entries: Iterable[dict[str, Any]]) -> Iterable[dict[str, Any]]:
         """Keep entries on the network's portals, each under its canonical URL."""
@@ -123,18 +154,22 @@ class IppenSpider(SitemapSpider):
                 yield {**entry, "loc": canonical}
 
     def parse_feed(self, response: Response) -> Iterable[Request]:
-        if not isinstance(response, TextResponse):
+        if not isinstance(response, TextResponse) or feed_root(response.body) is None:
             self._bad_source(response.url, "invalid_feed")
             return
-        selector = response.selector
-        selector.remove_namespaces()
-        if not selector.xpath("/rss | /RDF | /feed"):
-            self._bad_source(response.url, "invalid_feed")
+        if declares_entities(response.body):
+            self._bad_source(response.url, "xml_entities")
             return
         self.crawler.stats.inc_value("newscrawl/source/feed")
-        for entry in selector.xpath("//item | //entry"):
-            link = entry.xpath("link/text() | link/@href").get(default="").strip()
-            date = entry.xpath("date/text() | pubDate/text() | updated/text()").get()
+        # Items are read and followed one at a time (feeds.py), up to the cap.
+        for number, (link, date) in enumerate(feed_items(response.body)):
+            if number == self.feed_max_items:
+                self.logger.warning(
+                    "Feed has more than %d items (NEWSCRAWL_FEED_MAX_ITEMS); the rest "
+                    "are not followed: %s", self.feed_max_items, response.url,
+                )  # fmt: skip
+                self.crawler.stats.inc_value("newscrawl/source/truncated")
+                return
             yield from self._follow_articles([link], lastmod=parse_timestamp(date))
 
     def parse_listing(self, response: Response) -> Iterable[Request]:
@@ -147,13 +182,7 @@ class IppenSpider(SitemapSpider):
     def source_failed(self, failure: Failure) -> None:
         """An unreachable portal or a broken source is reported, and the crawl goes on."""
         url = failure.request.url  # type: ignore[attr-defined]
-        if failure.check(HttpError):
-            reason = f"http_{failure.value.response.status}"
-        elif failure.check(IgnoreRequest):
-            reason = "ignored"  # robots.txt forbids it
-        else:
-            reason = type(failure.value).__name__
-        self._bad_source(url, reason)
+        self._bad_source(url, classify(failure.value).reason)
 
     def _bad_source(self, url: str, reason: str) -> None:
         self.logger.warning("Source failed (%s): %s", reason, url)
@@ -161,6 +190,16 @@ class IppenSpider(SitemapSpider):
         self.crawler.stats.inc_value(f"newscrawl/source/failed/{reason}")
 
     # --- articles ------------------------------------------------------------------
+
+    def page_failed(self, failure: Failure) -> None:
+        """A page not fetched: counted by reason, logged once (failures.py says by whom)."""
+        request = failure.request  # type: ignore[attr-defined]
+        url = request.meta.get("redirect_urls", [request.url])[0]  # as listed, not a last hop
+        failed = classify(failure.value)
+        self.crawler.stats.inc_value("newscrawl/page/failed")
+        self.crawler.stats.inc_value(f"newscrawl/page/failed/{failed.reason}")
+        if failed.log:
+            self.logger.warning("Page failed (%s): %s", failed.reason, url)
 
     def parse_article(self, response: Response) -> Iterable[ArticleItem | Request]:
         if response.status == 304:  # a conditional re-fetch: the stored copy is current
@@ -229,8 +268,9 @@ class IppenSpider(SitemapSpider):
             if canonical is not None and article_id(canonical):
                 meta = {ARTICLE: True, LASTMOD: lastmod}
                 yield Request(
-                    canonical, callback=self.parse_article, meta=meta, priority=ARTICLE_PRIORITY
-                )
+                    canonical, callback=self.parse_article, errback=self.page_failed,
+                    meta=meta, priority=ARTICLE_PRIORITY,
+                )  # fmt: skip
 
     def _network_url(self, url: str, count_outside: bool = True) -> str | None:
         """Canonical form of a network URL; an outside article link is counted, never fetched."""

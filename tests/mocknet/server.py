@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import IO
 from urllib.parse import urlsplit
 
+from tests.mocknet import hostile
 from tests.mocknet.site import Response, respond
 from tests.mocknet.spec import OUTSIDE, PORTALS, NetworkSpec
 from tests.mocknet.state import StateFile
@@ -48,6 +49,8 @@ class _Server(ThreadingHTTPServer):
     ) -> None:
         self.domain = domain
         self.site = site
+        self.twin = False
+        """fr.de's twin on another port (hostile.py): its robots.txt disallows everything."""
         super().__init__(address, _Handler, bind_and_activate)
 
 
@@ -63,7 +66,13 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _serve(self, head: bool) -> None:
         site = self.server.site
-        response = respond(site.spec, site.state, self.server.domain, urlsplit(self.path).path)
+        path = urlsplit(self.path).path
+        if path.startswith(hostile.PREFIX) and self.server.domain == hostile.HOSTILE_PORTAL:
+            response = hostile.respond(site.spec, self.path, site.twin_port)
+        elif path == "/robots.txt" and self.server.twin:
+            response = Response(200, "text/plain", b"User-agent: *\nDisallow: /\n")
+        else:
+            response = respond(site.spec, site.state, self.server.domain, path)
         if response.status == 200 and _not_modified(self.headers, response):
             response = Response(304, headers=response.headers)
         site.log.write({
@@ -76,11 +85,29 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Content-Type", response.content_type)
         for name, value in response.headers.items():
             self.send_header(name, value)
+        stream = getattr(response, "stream", None)
+        if stream is not None:
+            self._stream(stream, head)
+            return
         body = b"" if response.status == 304 else response.body
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         if not head and body:
             self.wfile.write(body)
+
+    def _stream(self, chunks, head: bool) -> None:
+        """A body of unknown length: chunks as they come, the connection closed after."""
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.close_connection = True
+        if head:
+            return
+        try:
+            for chunk in chunks:
+                self.wfile.write(chunk)
+                self.wfile.flush()
+        except OSError:  # the client hung up: what a bounded crawler does
+            pass
 
     def log_message(self, format: str, *args: object) -> None:
         pass  # the JSON request log is the record; stderr stays quiet for pytest
@@ -106,6 +133,7 @@ class Site:
 
     def __init__(self, spec: NetworkSpec, workdir: Path) -> None:
         self.spec = spec
+        self.twin_port = 0
         self.state = StateFile(workdir / STATE_FILE)
         self.log = RequestLog(workdir / REQUEST_LOG)
 
@@ -151,6 +179,11 @@ def serve(
     spec = NetworkSpec(articles_per_portal, seed, sockets[0].getsockname()[1])
     site = Site(spec, workdir)
     servers = [_server_on(sock, p.domain, site) for sock, p in zip(sockets, portals, strict=True)]
+    twin = _server_on(bind_all([PORTALS[0].ip])[0], PORTALS[0].domain, site)
+    twin.twin = True
+    site.twin_port = twin.server_port
+    (workdir / hostile.TWIN_FILE).write_text(json.dumps({"port": twin.server_port}))
+    servers.append(twin)
     for server in servers:
         threading.Thread(target=server.serve_forever, args=(0.1,), daemon=True).start()
     return spec, servers
