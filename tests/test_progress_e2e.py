@@ -121,8 +121,9 @@ def test_the_table_counts_what_the_mock_served_and_the_store_holds(
         assert rows[portal] == {
             "fetched": served[portal],  # every response, robots.txt and redirects included
             "new": stored.get(portal, 0),  # an empty store: every story stored is new
-            # the syndicated story, fetched on two portals: the second copy is a publication
-            # of the stored story (site = the original's portal)
+            # the syndicated story is fetched on two portals (the fr.de copy names the
+            # extratipp.com original as canonical): whichever is stored second updates the
+            # first (its byline differs), and both count for the original's portal
             "updated": int(portal == "extratipp.com"),
             "unchanged": 0, "duplicates": 0, "failed": 0,
             "rejected": rejected.get(portal, 0),
