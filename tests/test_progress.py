@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from newscrawl.progress import (
+from newscrawl.progress.report import (
     PortalCounts,
     RateMeter,
     Snapshot,
