@@ -70,13 +70,12 @@ class CrawlProgress:
         if self.live_wanted and self.refresh > 0:
             self.display = LiveLine.start()
         if self.display is not None:
-            meter = RateMeter(int(10 / self.refresh) + 1)  # the last ten seconds
-            self._every(self.refresh, lambda: self.display and self.display.show(self._line(meter)))
+            self._every(self.refresh, self._redraw, RateMeter(int(10 / self.refresh) + 1))
         # The log gets the line when nobody sees the live one: no terminal, or LOG_FILE.
         if self.period > 0 and (self.display is None or not self.display.carries_log):
-            meter = RateMeter(2)  # since the previous line
+            meter = RateMeter(2)  # the rate since the previous line
             meter.add(time.monotonic(), 0)
-            self._every(self.period, lambda: logger.info("Progress: %s", self._line(meter)), False)
+            self._every(self.period, self._log_line, meter, now=False)
 
     def response_downloaded(self, response: Response, request: Request, spider: Spider) -> None:
         site = self.network.site_for(response.url) if self.network is not None else None
@@ -100,10 +99,18 @@ class CrawlProgress:
         logger.info("Per-portal report:\n%s", portal_table(portals))
 
     # --- helpers -----------------------------------------------------------------------------
-    def _every(self, seconds: float, call: Any, now: bool = True) -> None:
-        loop = create_looping_call(call)
+    def _every(self, seconds: float, call: Any, meter: RateMeter, now: bool = True) -> None:
+        loop = create_looping_call(call, meter)
         loop.start(seconds, now=now)
         self.loops.append(loop)
+
+    def _redraw(self, meter: RateMeter) -> None:
+        """The live line; its rate over the last ten seconds."""
+        if self.display is not None:
+            self.display.show(self._line(meter))
+
+    def _log_line(self, meter: RateMeter) -> None:
+        logger.info("Progress: %s", self._line(meter))
 
     def _stats(self) -> dict[str, Any]:
         # A copy: the store's writer thread adds keys while we read (dict() of a dict is
