@@ -72,6 +72,20 @@ NEWSCRAWL_CLUSTER_CONCURRENCY_PER_PORTAL = 4
 # Off (NotConfigured) unless NEWSCRAWL_REDIS_URL is set.
 ADDONS = {"newscrawl.cluster.RedisClusterAddon": 0}
 
+# --- progress (newscrawl/progress.py, README "Progress") ------------------------------
+
+# On a terminal (stderr is a TTY), a status line redrawn in place every REFRESH seconds:
+# elapsed, pages fetched and pages/s, stories new/updated, requests queued, busiest portals.
+# False: no live line, the log line below instead.
+NEWSCRAWL_PROGRESS_LIVE = True
+NEWSCRAWL_PROGRESS_REFRESH = 1.0
+# Where the log does not go to that terminal (cron, a pipe, LOG_FILE), the same line is
+# logged every this many seconds, in place of Scrapy's LogStats line; 0: none. The
+# per-portal table at the end of the crawl is logged either way.
+NEWSCRAWL_PROGRESS_SECONDS = 60.0
+# Portals named in the line: the busiest (most pages fetched) this many.
+NEWSCRAWL_PROGRESS_PORTALS = 3
+
 # --- politeness ---------------------------------------------------------------------
 
 # Identify the crawler; operators should add a contact address.
@@ -142,6 +156,9 @@ SPIDER_MIDDLEWARES = {
 }
 EXTENSIONS = {
     "newscrawl.logs.LogRules": 0,
+    # Progress (the "progress" block above): its line replaces Scrapy's LogStats line.
+    "newscrawl.progress.CrawlProgress": 500,
+    "scrapy.extensions.logstats.LogStats": None,
 }
 LOG_FORMATTER = "newscrawl.logs.NewscrawlLogFormatter"
 LOG_LEVEL = "INFO"

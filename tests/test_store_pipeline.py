@@ -110,6 +110,10 @@ def test_crawl_stores_items_and_records_the_run(pg_url: str, tmp_path: Path) -> 
         "newscrawl/store/unchanged": 1,
         "newscrawl/store/failed": 1,
         "newscrawl/store/failed/missing_url": 1,
+        # per portal, for the progress extension's end-of-crawl table
+        "newscrawl/store/new/site/fr.de": 60,
+        "newscrawl/store/unchanged/site/fr.de": 1,
+        "newscrawl/store/failed/site/fr.de": 1,
         "finish_reason": "finished",
     }
     assert "hunter2" not in log

@@ -19,7 +19,8 @@ Writes run one batch at a time in a process of their own (``WriterProcess`` says
 waited for by a thread, so the reactor never waits for the database. A batch that still
 fails after the retries (database gone, disk full) is appended to the dead-letter file
 and the crawl is marked failed; re-import it with ``python -m newscrawl.store reimport``.
-Stats: ``newscrawl/store/<status>`` for new, updated, unchanged, duplicate, failed;
+Stats: ``newscrawl/store/<status>`` for new, updated, unchanged, duplicate, failed, and
+``newscrawl/store/<status>/site/<domain>`` per portal (the item's ``site``);
 ``newscrawl/store/failed/<reason>``;
 ``newscrawl/store/deadletter`` (items in the dead-letter file);
 ``newscrawl/store/rejected_pages`` (``rejected_pages`` rows written: pages that an
@@ -32,7 +33,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 from itemadapter import ItemAdapter
@@ -203,6 +204,7 @@ class StorePipeline:
         self._flushing = None
         if isinstance(result, BatchResult):
             self._record(result)
+            self._count_sites((batch[o.index], o.status) for o in result.outcomes)
             if result.new or result.updated:
                 self.indexer.poke()
         elif isinstance(result, int):
@@ -210,6 +212,7 @@ class StorePipeline:
             self.counts["failed"] += result
             self.stats.inc_value(f"{STATS}/deadletter", result)
             self.stats.inc_value(f"{STATS}/failed", result)
+            self._count_sites((item, "failed") for item in batch)
         else:  # a Failure: _write never raises, so this is a bug; the batch still is not lost
             logger.error("Store pipeline error: %s", result.getTraceback())
             deadletter.append(self.deadletter_path, batch)
@@ -290,6 +293,11 @@ class StorePipeline:
         if refused:
             self.deadlettered += refused
             self.stats.inc_value(f"{STATS}/deadletter", refused)
+
+    def _count_sites(self, outcomes: Iterable[tuple[dict[str, Any], str]]) -> None:
+        """``newscrawl/store/<status>/site/<domain>``: the per-portal report's counts."""
+        for item, status in outcomes:
+            self.stats.inc_value(f"{STATS}/{status}/site/{item.get('site') or 'other'}")
 
     @staticmethod
     async def _in_thread(function: Callable[..., T], *args: Any) -> T:

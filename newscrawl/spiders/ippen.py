@@ -188,6 +188,9 @@ class IppenSpider(SitemapSpider):
         self.logger.warning("Source failed (%s): %s", reason, url)
         self.crawler.stats.inc_value("newscrawl/source/failed")
         self.crawler.stats.inc_value(f"newscrawl/source/failed/{reason}")
+        site = self.network.site_for(url)  # per portal, for the end-of-crawl report
+        domain = site.domain if site is not None else "other"
+        self.crawler.stats.inc_value(f"newscrawl/source/failed/site/{domain}")
 
     # --- articles ------------------------------------------------------------------
 
