@@ -11,8 +11,9 @@ and its writer is the reference for the format.
 from __future__ import annotations
 
 import glob
+import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
@@ -23,6 +24,8 @@ from newscrawl.archive.files import complete_length
 
 WARC_SUFFIXES = (".warc", ".warc.gz")
 _GZIP_MAGIC = b"\x1f\x8b"
+_MAX_HEADER = 64 << 10
+_CONTENT_LENGTH = re.compile(rb"(?im)^content-length:[ \t]*(\d+)")
 
 
 class ArchivePathError(ValueError):
@@ -83,38 +86,40 @@ def read_responses(path: Path, start: int = 0) -> Iterator[ArchivedResponse]:
     """The response records of ``path`` from byte ``start`` (a record's offset), in order.
 
     Bodies come decoded (chunked transfer and gzip/deflate/brotli content encoding, as
-    Scrapy's middlewares decode them in a live crawl). fastwarc gives a record cut by
-    the end of the file as if it were whole, so the last one is checked against the
-    file's size (``_cut``) and marked ``truncated``. Errors other than a cut (a corrupt
-    gzip member) raise ``OSError``/``ValueError`` to the caller.
+    Scrapy's middlewares decode them in a live crawl). fastwarc passes over the end of a
+    file that cuts a record: it gives a record cut in its body as if it were whole and
+    drops one cut in its headers without a word. So the records from the last response
+    on are checked against the file (``complete_end``): a cut last response is marked
+    ``truncated``, and a cut record after it is reported as an empty ``truncated``
+    response at its offset. Other errors (a corrupt gzip member) raise
+    ``OSError``/``ValueError`` to the caller.
     """
-    size = path.stat().st_size
     with path.open("rb") as file:
         file.seek(start if start and _can_seek(file, start) else 0)
         records = ArchiveIterator(
             file, record_types=WarcRecordType.response, parse_http=True, auto_decode="all"
         )
         previous: ArchivedResponse | None = None
-        previous_length = 0
         for record in records:
             if record.stream_pos < start:  # a gzip stream read from its beginning
                 continue
             if previous is not None:
                 yield previous
-            http = record.http_headers
+            http = record.http_headers  # None when the record was cut in its HTTP headers
             previous = ArchivedResponse(
                 url=record.headers.get("WARC-Target-URI") or "",
-                status=http.status_code or 0,
-                headers=list(http.items_bytes()),
+                status=(http.status_code or 0) if http else 0,
+                headers=list(http.items_bytes()) if http else [],
                 body=record.reader.read(),
                 date=record.record_date,
                 offset=record.stream_pos,  # fastwarc counts from the file's start
             )
-            previous_length = record.content_length
-        if previous is not None:
-            if _cut(path, size, previous.offset, previous_length):
-                previous = ArchivedResponse(**{**_fields(previous), "truncated": True})
-            yield previous
+    last = previous.offset if previous is not None else start
+    end = complete_end(path, last)
+    if previous is not None:
+        yield replace(previous, truncated=True) if end == last else previous
+    if end is not None and end < path.stat().st_size and (previous is None or end > last):
+        yield ArchivedResponse("", 0, [], b"", datetime.min, end, truncated=True)
 
 
 def _can_seek(file: BinaryIO, offset: int) -> bool:
@@ -127,18 +132,35 @@ def _can_seek(file: BinaryIO, offset: int) -> bool:
     return file.read(2) == _GZIP_MAGIC
 
 
-def _cut(path: Path, size: int, offset: int, content_length: int) -> bool:
-    """Does the file end inside the record at ``offset`` or a record after it?"""
+def complete_end(path: Path, offset: int) -> int | None:
+    """Where the complete records from ``offset`` end (the file's size when none is cut);
+    None for a file that is one gzip stream, where only reading all of it could tell."""
     with path.open("rb") as file:
         file.seek(offset)
         magic = file.read(2)
-    if magic == _GZIP_MAGIC:  # one gzip member per record: every member from here complete?
-        return complete_length(path, offset) < size
+        file.seek(0)
+        whole_gzip = file.read(2) == _GZIP_MAGIC
+    if magic == _GZIP_MAGIC:  # one gzip member per record
+        return complete_length(path, offset)
+    if whole_gzip:
+        return None
+    return _complete_plain(path, offset)
+
+
+def _complete_plain(path: Path, offset: int) -> int:
+    """Walk the uncompressed records from ``offset`` by their Content-Length."""
+    size = path.stat().st_size
     with path.open("rb") as file:
-        if file.read(2) == _GZIP_MAGIC:
-            return False  # one gzip stream for the whole file: no cheap way to tell
-    return size - offset < content_length
-
-
-def _fields(response: ArchivedResponse) -> dict[str, object]:
-    return {name: getattr(response, name) for name in response.__dataclass_fields__}
+        while offset < size:
+            file.seek(offset)
+            head = file.read(_MAX_HEADER)
+            end_of_headers = head.find(b"\r\n\r\n")
+            length = _CONTENT_LENGTH.search(head, 0, max(end_of_headers, 0))
+            if end_of_headers < 0 or length is None:
+                return offset
+            # WARC headers, the block, and the two CRLFs that end every record
+            following = offset + end_of_headers + 4 + int(length.group(1)) + 4
+            if following > size:
+                return offset
+            offset = following
+    return offset

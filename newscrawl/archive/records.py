@@ -94,11 +94,9 @@ def exchange_records(exchange: Exchange) -> bytes:
         payload=io.BytesIO(exchange.request_body),
         length=len(exchange.request_body),
         warc_headers_dict=dict(date),
+        # the whole request line: warcio splits the method off it (is_http_request)
         http_headers=StatusAndHeaders(
-            f"{exchange.method} {target}",
-            request_headers,
-            protocol=exchange.protocol,
-            is_http_request=True,
+            f"{exchange.method} {target} {exchange.protocol}", request_headers, is_http_request=True
         ),
     )
     writer.write_request_response_pair(request, response)

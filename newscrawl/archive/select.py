@@ -13,7 +13,7 @@ from newscrawl.urls import article_id
 # Skip reasons, stats newscrawl/archive/skipped/<reason>. not_html is decided by the spider
 # (Scrapy's response class for the record's headers, as in a live crawl).
 SKIP_REASONS = (
-    "other_host", "not_selected", "not_article", "status", "out_of_window", "truncated",
+    "truncated", "other_host", "not_selected", "not_article", "status", "out_of_window",
     "not_html",
 )  # fmt: skip
 REDIRECTS_REMEMBERED = 10_000
@@ -28,12 +28,14 @@ def skip_reason(
 ) -> str | None:
     """Why ``record`` is not an article page to import, or None to import it.
 
-    In this order: a host outside the registry (``other_host``), a portal not in
-    ``-a sites=`` (``not_selected``), a URL that is not an article by the network's URL
-    grammar (``not_article``), a status other than 200 (``status``: redirects, 404s,
-    304s), a fetch outside ``since``/``until`` (``out_of_window``), a record the end of
-    its file cut (``truncated``).
+    In this order: a record the end of its file cut (``truncated``), a host outside the
+    registry (``other_host``), a portal not in ``-a sites=`` (``not_selected``), a URL
+    that is not an article by the network's URL grammar (``not_article``), a status
+    other than 200 (``status``: redirects, 404s, 304s), a fetch outside
+    ``since``/``until`` (``out_of_window``).
     """
+    if record.truncated:
+        return "truncated"
     found = network.canonical(record.url)
     if found is None:
         return "other_host"
@@ -46,8 +48,6 @@ def skip_reason(
         return "status"
     if (since and record.date < since) or (until and record.date > until):
         return "out_of_window"
-    if record.truncated:
-        return "truncated"
     return None
 
 
