@@ -151,6 +151,14 @@ DAY = timedelta(days=1)
         (response(ARTICLE), ALL, (FETCHED - DAY, FETCHED + DAY), None),
         (response(ARTICLE, truncated=True), ALL, (None, None), "truncated"),
         (response("", 0, truncated=True), ALL, (None, None), "truncated"),
+        (response(ARTICLE, headers=[(b"Content-Type", b"image/jpeg")]), ALL, (None, None),
+         "not_html"),
+        (response(ARTICLE, headers=[(b"content-type", b"application/pdf; x=1")]), ALL,
+         (None, None), "not_html"),
+        (response(ARTICLE, headers=[(b"Content-Type", b"Text/HTML; charset=latin-1")]), ALL,
+         (None, None), None),
+        (response(ARTICLE, headers=[(b"Content-Type", b"application/xhtml+xml")]), ALL,
+         (None, None), None),
     ],
 )  # fmt: skip
 def test_skip_reasons(

@@ -10,13 +10,13 @@ from newscrawl.archive.reader import ArchivedResponse
 from newscrawl.network import Network
 from newscrawl.urls import article_id
 
-# Skip reasons, stats newscrawl/archive/skipped/<reason>. not_html is decided by the spider
-# (Scrapy's response class for the record's headers, as in a live crawl).
+# Skip reasons, stats newscrawl/archive/skipped/<reason>.
 SKIP_REASONS = (
     "truncated", "other_host", "not_selected", "not_article", "status", "out_of_window",
     "not_html",
 )  # fmt: skip
 REDIRECTS_REMEMBERED = 10_000
+_HTML_TYPES = {b"text/html", b"application/xhtml+xml", b""}
 
 
 def skip_reason(
@@ -32,7 +32,8 @@ def skip_reason(
     registry (``other_host``), a portal not in ``-a sites=`` (``not_selected``), a URL
     that is not an article by the network's URL grammar (``not_article``), a status
     other than 200 (``status``: redirects, 404s, 304s), a fetch outside
-    ``since``/``until`` (``out_of_window``).
+    ``since``/``until`` (``out_of_window``), a ``Content-Type`` that is not HTML
+    (``not_html``).
     """
     if record.truncated:
         return "truncated"
@@ -48,7 +49,19 @@ def skip_reason(
         return "status"
     if (since and record.date < since) or (until and record.date > until):
         return "out_of_window"
+    if not _may_be_html(record.headers):
+        return "not_html"
     return None
+
+
+def _may_be_html(headers: list[tuple[bytes, bytes]]) -> bool:
+    """False when ``Content-Type`` names something else (a picture, a PDF). Without one,
+    Scrapy's response class decides, as in a live crawl (the spider checks it)."""
+    value = next((v for k, v in headers if k.lower() == b"content-type"), None)
+    if value is None:
+        return True
+    mimetype = value.split(b";", 1)[0].strip().lower()
+    return mimetype in _HTML_TYPES
 
 
 class Redirects:
