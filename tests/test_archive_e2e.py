@@ -18,7 +18,9 @@ import fastwarc.warc as fastwarc
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
+from newscrawl.archive.checkpoint import Checkpoints, Position
 from newscrawl.archive.files import RotatingWarcFiles, complete_length
+from newscrawl.archive.reader import read_responses
 from newscrawl.archive.records import Exchange, exchange_records
 from newscrawl.urls import article_id
 from tests.crawling import (
@@ -208,7 +210,8 @@ def test_skipped_records_are_counted_by_reason(imported: tuple, archived: dict) 
 def test_sites_select_portals_by_the_url_fetched(archived: dict, tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'fr.db'}"
     result = archive_import(archived["registry"], url, tmp_path,
-                            "-a", f"warc={archived['warc_dir']}", "-a", "sites=fr.de")  # fmt: skip
+                            "-a", f"warc={archived['warc_dir']}", "-a", "sites=fr.de",
+                            "-a", "since=2000-01-01")  # fmt: skip
     assert result.returncode == 0, result.log[-3000:]
     live = stored_publications(archived["live_url"])
     fr_base = archived["registry"].read_text().split('domain = "fr.de"')[1]
@@ -293,3 +296,19 @@ def test_a_crawl_killed_with_sigkill_leaves_only_complete_records(
         str(sealed), record_types=fastwarc.WarcRecordType.response, verify_digests=True
     )
     assert sum(1 for _ in fast) == kinds["response"]
+
+
+def test_a_resumed_import_starts_after_the_checkpoint(archived: dict, tmp_path: Path) -> None:
+    (path,) = archived["warc_dir"].iterdir()
+    records = list(read_responses(path))
+    done = records[:10]
+    checkpoints = Checkpoints(tmp_path / "job")
+    checkpoints.save({path.resolve(): Position(done[-1].offset, after=True)})
+    url = f"sqlite:///{tmp_path / 'resumed.db'}"
+    result = archive_import(archived["registry"], url, tmp_path,
+                            "-a", f"warc={path}", "-s", f"JOBDIR={tmp_path / 'job'}")  # fmt: skip
+    assert result.returncode == 0, result.log[-3000:]
+    assert result.stats["newscrawl/archive/records"] == len(records) - 10
+    assert result.stats["newscrawl/archive/articles"] == sum(r.status == 200 for r in records[10:])
+    last = records[-1].offset
+    assert checkpoints.load() == {path.resolve(): Position(last, after=True, done=True)}

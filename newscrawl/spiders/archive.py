@@ -66,18 +66,20 @@ class ArchiveSpider(IppenSpider):
     name = "ippen-archive"
 
     files: list[Path]
-    since: datetime | None
-    until: datetime | None
+    # Not ``since``/``until``: Scrapy sets the -a arguments as attributes of those names,
+    # and the incremental middleware reads ``since`` as given.
+    window: Window
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> ArchiveSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.argument_error = None
         try:
-            spider.files, spider.since, spider.until = check_arguments(kwargs)
+            spider.files, *window = check_arguments(kwargs)
+            spider.window = (window[0], window[1])
         except ValueError as exc:
             spider.argument_error = str(exc)
-            spider.files, spider.since, spider.until = [], None, None
+            spider.files, spider.window = [], (None, None)
         settings = crawler.settings
         spider.in_flight_limit = max(1, settings.getint("NEWSCRAWL_ARCHIVE_IN_FLIGHT", 64))
         spider.progress_seconds = settings.getfloat("NEWSCRAWL_ARCHIVE_PROGRESS_SECONDS", 30.0)
@@ -152,7 +154,7 @@ class ArchiveSpider(IppenSpider):
         stats = self.crawler.stats
         stats.inc_value(f"{STATS}/records")
         self.redirects.note(record)
-        reason = skip_reason(record, self.network, self._selected, self.since, self.until)
+        reason = skip_reason(record, self.network, self._selected, *self.window)
         response = None if reason else _response(record, self.redirects.chain(record.url))
         if response is not None and not isinstance(response, TextResponse):
             reason = "not_html"
