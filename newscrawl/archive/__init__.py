@@ -6,7 +6,9 @@
   crawls included (``seal``);
 * ``middleware``: the downloader middleware that writes every article response
   (``NEWSCRAWL_WARC_DIR``);
-* ``reader``: expands ``-a warc=`` paths and reads response records (fastwarc);
+* ``reader``: expands ``-a warc=`` paths and reads response records (fastwarc), cut
+  records included;
+* ``select``: which records are articles to import, and the redirects that led to them;
 * ``checkpoint``: where a resumed ``ippen-archive`` run starts in each file.
 
 The spider that imports archives is ``newscrawl/spiders/archive.py``.

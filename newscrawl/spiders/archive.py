@@ -180,7 +180,10 @@ class ArchiveSpider(IppenSpider):
         # Saved one tick late: what had left the pipelines then has been written by the
         # store since (it flushes every NEWSCRAWL_STORE_FLUSH_SECONDS, less than a tick).
         if self.checkpoints:
-            self.checkpoints.save({**self._resume, **self._lagging})
+            try:
+                self.checkpoints.save({**self._resume, **self._lagging})
+            except OSError as exc:  # a full disk must not stop the import; the next tick retries
+                self.logger.warning("Cannot save the checkpoint %s: %s", self.checkpoints.path, exc)
         self._lagging = self.in_flight.positions()
 
     def _save_checkpoint(self, spider: Any = None, reason: str = "") -> None:
