@@ -223,7 +223,8 @@ def main(argv: list[str] | None = None) -> int:
         f"archive: {records} article responses ({expected} stored pages) + {others} records "
         f"of other hosts, {megabytes:.1f} MB in {len(files)} files",
         f"WARC cost: {warc_bytes / max(records, 1) / 1000:.1f} kB per article response "
-        "(request + response records, gzip per record)",
+        "(request + response records, gzip per record); the crawl that wrote them: "
+        f"{cpu_ms([kept]):.1f} ms CPU/page (one run)",
         f"medians of {args.repeat} repeat(s), 2 cores, SQLite:",
         "",
         "run            pages  pages/s  CPU ms/page  wall s",

@@ -97,6 +97,18 @@ def test_response_records_with_decoded_bodies_and_fetch_times(tmp_path: Path, pl
     ]  # fmt: skip
 
 
+def test_a_record_the_archive_cut_is_marked(tmp_path: Path) -> None:
+    whole = exchange_records(Exchange(ARTICLE, 200, PAGE, FETCHED, [HTML]))
+    cut = exchange_records(Exchange(OLD_SLUG, 200, PAGE[:20], FETCHED, [HTML]))
+    cut = gzip.compress(gzip.decompress(cut).replace(
+        b"WARC-Type: response\r\n", b"WARC-Type: response\r\nWARC-Truncated: length\r\n", 1
+    ))  # fmt: skip
+    path = write(tmp_path / "cc.warc.gz", whole, cut)
+    assert [(r.url, r.truncated) for r in read_responses(path)] == [
+        (ARTICLE, False), (OLD_SLUG, True),
+    ]  # fmt: skip
+
+
 @pytest.mark.parametrize("plain", [False, True], ids=["warc.gz", "warc"])
 def test_a_record_cut_by_the_end_of_the_file_is_marked(tmp_path: Path, plain: bool) -> None:
     body = random.Random(1).randbytes(4000)  # does not compress: cuts land where meant

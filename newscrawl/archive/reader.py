@@ -46,7 +46,8 @@ class ArchivedResponse:
     offset: int
     """Where the record starts in its file (a resumed run seeks here)."""
     truncated: bool = False
-    """The file ends inside this record: its body is cut."""
+    """The body is cut: the file ends inside the record, or its ``WARC-Truncated`` header
+    says the archive kept only part of it."""
 
 
 def is_warc_name(path: Path) -> bool:
@@ -115,6 +116,8 @@ def read_responses(path: Path, start: int = 0) -> Iterator[ArchivedResponse]:
                 body=record.reader.read(),
                 date=record.record_date,
                 offset=record.stream_pos,  # fastwarc counts from the file's start
+                # Common Crawl cuts payloads over its size limit and says so
+                truncated=bool(record.headers.get("WARC-Truncated")),
             )
     last = previous.offset if previous is not None else start
     end = complete_end(path, last)
