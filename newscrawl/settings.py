@@ -167,3 +167,18 @@ LOG_LEVEL = "INFO"
 TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False
 FEED_EXPORT_ENCODING = "utf-8"
+
+# --- WARC archive (newscrawl/archive, spiders/archive.py; README "Keeping pages") ---------
+
+# Folder where every article response the crawl fetches is kept as WARC (request and
+# response records, the bytes as received): rotating newscrawl-<start>-<serial>.warc.gz
+# files, one gzip member per record. Empty: off (the middleware is NotConfigured).
+NEWSCRAWL_WARC_DIR = ""
+# A new file is begun before a record would take the current one past this size.
+NEWSCRAWL_WARC_MAX_BYTES = 1_000_000_000
+# Last in the chain, next to the downloader: sees the raw bytes before decompression.
+DOWNLOADER_MIDDLEWARES = {"newscrawl.archive.middleware.WarcWriterMiddleware": 960}
+# `scrapy crawl ippen-archive`: seconds between progress lines, and records read ahead of
+# the pipelines (bounds memory: each holds a page; enough to keep every extraction worker busy).
+NEWSCRAWL_ARCHIVE_PROGRESS_SECONDS = 30.0
+NEWSCRAWL_ARCHIVE_IN_FLIGHT = 64
