@@ -1,5 +1,5 @@
-"""How the pipelines start their worker processes: forkserver, with the workers' modules
-preloaded.
+"""How the pipelines start their worker processes (forkserver, the workers' modules
+preloaded), and why every one of them dies with the crawl, ``kill -9`` included.
 
 forkserver, not fork: forking the crawl process would copy a running reactor. But a
 forkserver child starts from a fresh interpreter and imports what it runs (Scrapy,
@@ -11,19 +11,147 @@ inherited by every child it forks.
 Python 3.11's forkserver does not preload the main script either (it looks for a
 ``main_path`` key that ``spawn.get_preparation_data`` names ``init_main_from_path``), so
 each child re-runs the ``scrapy`` script; preloading ``scrapy.cmdline`` makes that cheap.
+
+Dying with the crawl. multiprocessing alone leaves everything running after a
+``kill -9`` of the crawl (CPython 3.11, ``forkserver.py``, ``resource_tracker.py``):
+
+* the fork server stops when its "alive" pipe reaches end-of-file, but it hands the
+  pipe's write end to every child it forks, so it lives as long as any child;
+* a ``ProcessPoolExecutor`` worker (extraction, the store's writer) waits on its call
+  queue, a pipe whose write end it holds itself, so it never notices the crawl go;
+* the resource tracker stops when every holder of its pipe is gone: the crawl and each
+  fork-server child.
+
+The children are the knot: once they exit, the fork server and the resource tracker
+follow on their own. So:
+
+1. Every child (``WatchedProcess``) watches the crawl through its parent sentinel, the
+   read end of a pipe whose only write end is in the crawl process: at end-of-file it
+   exits at once (``os._exit``; a transaction the writer had open is rolled back by the
+   database). This also covers a crawl killed while the fork server was still starting,
+   before guard 2 could learn who its parent was.
+2. A thread needs the GIL, and a worker stuck in C for minutes (a regex over a hostile
+   page) would not get it. So the fork server watches the crawl too, and when it goes
+   (``os.getppid()`` changes: the server is re-parented) it exits; each child is forked
+   with ``PR_SET_PDEATHSIG=SIGKILL``, so the kernel then kills it wherever it is. Its
+   parent is the fork server's main thread, which lives as long as the server. Not
+   PDEATHSIG on the fork server itself: that fires when the *thread* that started it
+   exits, and the store starts it from a Twisted thread-pool thread, which may stop
+   while the crawl is still closing.
+3. Ctrl-C reaches the whole process group, and systemd's stop sends SIGTERM to every
+   process of the unit; the crawl then shuts its pools down in order, so the fork
+   server and its children ignore both signals (no worker traceback, no batch lost to a
+   writer that died first). They still die with the crawl by 1 and 2.
+
+The fork server runs 2 and 3 when it imports this module, its first preload.
 """
 
 from __future__ import annotations
 
+import ctypes
+import functools
 import multiprocessing
-from multiprocessing.context import ForkServerContext
+import os
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable, Sequence
+from multiprocessing.context import ForkServerContext, ForkServerProcess
 
-PRELOAD = ["newscrawl.pipelines.extract", "newscrawl.pipelines.writer", "scrapy.cmdline"]
+PRELOAD = [
+    __name__,  # first: the fork server's guards start before the heavy imports
+    "newscrawl.pipelines.extract",
+    "newscrawl.pipelines.writer",
+    "scrapy.cmdline",
+]
+
+# How often the fork server looks whether its crawl is still there (a getppid() call).
+PARENT_POLL_SECONDS = 0.5
+
+_FORKSERVER_COMMAND = "from multiprocessing.forkserver import main;"
+_PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+_CHILD_EXIT_STATUS = 1  # nobody reads it: the crawl is gone
+
+
+class WatchedProcess(ForkServerProcess):
+    """A fork-server child that exits as soon as the process that started it is gone."""
+
+    def run(self) -> None:
+        parent = multiprocessing.parent_process()
+        if parent is not None:
+            threading.Thread(
+                target=_exit_at_eof, args=(parent.sentinel,), name="newscrawl-parent-watch",
+                daemon=True,
+            ).start()  # fmt: skip
+        super().run()
+
+
+class WatchedForkServerContext(ForkServerContext):
+    Process = WatchedProcess
+
+
+_CONTEXT = WatchedForkServerContext()
 
 
 def forkserver_context() -> ForkServerContext:
-    """The forkserver context, its preload set (which counts only until the server starts,
-    once per crawl process; later calls leave it as it is)."""
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(PRELOAD)
-    return context
+    """The forkserver context of the pipelines' pools and its preload set (which counts
+    only until the server starts, once per crawl process; later calls leave it as it is)."""
+    _CONTEXT.set_forkserver_preload(PRELOAD)
+    return _CONTEXT
+
+
+def started_as_fork_server(argv: Sequence[str]) -> bool:
+    """Whether ``argv`` (``sys.orig_argv``) is the command multiprocessing starts its fork
+    server with: ``python [flags] -c 'from multiprocessing.forkserver import main; ...'``."""
+    return len(argv) >= 2 and argv[-2] == "-c" and argv[-1].startswith(_FORKSERVER_COMMAND)
+
+
+def _exit_at_eof(fd: int) -> None:
+    """Blocks (without the GIL) until every write end of the pipe ``fd`` is closed."""
+    while os.read(fd, 512):
+        pass
+    os._exit(_CHILD_EXIT_STATUS)
+
+
+def _exit_when_reparented(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(PARENT_POLL_SECONDS)
+    os._exit(0)  # the children get SIGKILL from the kernel (PR_SET_PDEATHSIG)
+
+
+def _parent_death_signal() -> Callable[[int], None] | None:
+    """``prctl(PR_SET_PDEATHSIG, signum)`` (Linux only): no library wraps it in 3.11."""
+    if not sys.platform.startswith("linux"):
+        return None
+    prctl = ctypes.CDLL(None, use_errno=True).prctl
+
+    def set_signal(signum: int) -> None:
+        if prctl(_PR_SET_PDEATHSIG, signum, 0, 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG) failed")
+
+    return set_signal
+
+
+def _die_with_server(server: int, set_signal: Callable[[int], None]) -> None:
+    """In each child, right after the fork server forked it."""
+    set_signal(signal.SIGKILL)
+    if os.getppid() != server:  # the server died before the signal was armed
+        os._exit(_CHILD_EXIT_STATUS)
+
+
+def _guard_fork_server() -> None:
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, signal.SIG_IGN)
+    set_signal = _parent_death_signal()
+    if set_signal is not None:
+        hook = functools.partial(_die_with_server, os.getpid(), set_signal)
+        os.register_at_fork(after_in_child=hook)
+    threading.Thread(
+        target=_exit_when_reparented, args=(os.getppid(),), name="newscrawl-crawl-watch",
+        daemon=True,
+    ).start()  # fmt: skip
+
+
+if started_as_fork_server(sys.orig_argv):
+    _guard_fork_server()
