@@ -166,6 +166,20 @@ def test_a_stopped_crawl_exits_1_and_leaves_nothing(
     assert "An extraction worker died" not in log  # the workers ignored the signal
 
 
+def test_ctrl_c_while_the_fork_server_starts_stops_the_crawl_without_a_traceback(
+    mock_network: MockNetwork, tmp_path: Path
+) -> None:
+    """The fork server is still importing when it appears: unguarded, Ctrl-C ended it
+    with a KeyboardInterrupt traceback on the crawl's terminal."""
+    process = start_crawl(mock_network, tmp_path)
+    tree = wait_for_tree(process, starting, "its fork server started")
+    os.killpg(process.pid, signal.SIGINT)
+    assert process.wait(timeout=120) == 1
+    assert_nothing_left(tree)
+    stderr = (tmp_path / "stderr").read_text(encoding="utf-8")
+    assert "Traceback" not in stderr, stderr
+
+
 # In a fresh interpreter that plays the crawl: one worker from the pipelines' context runs
 # a regular expression that backtracks for hours without releasing the GIL, so the
 # worker's own watch (a thread) cannot run; the fork server's watch must end it.

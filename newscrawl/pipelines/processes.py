@@ -41,7 +41,10 @@ follow on their own. So:
 3. Ctrl-C reaches the whole process group, and systemd's stop sends SIGTERM to every
    process of the unit; the crawl then shuts its pools down in order, so the fork
    server and its children ignore both signals (no worker traceback, no batch lost to a
-   writer that died first). They still die with the crawl by 1 and 2.
+   writer that died first). They still die with the crawl by 1 and 2. The fork server
+   is started with both signals blocked (as multiprocessing starts its resource
+   tracker) and unblocks them once it ignores them: a Ctrl-C while it was still
+   importing would end it with a traceback.
 
 The fork server runs 2 and 3 when it imports this module, its first preload.
 """
@@ -57,6 +60,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
+from multiprocessing import forkserver, resource_tracker
 from multiprocessing.context import ForkServerContext, ForkServerProcess
 
 PRELOAD = [
@@ -72,6 +76,7 @@ PARENT_POLL_SECONDS = 0.5
 _FORKSERVER_COMMAND = "from multiprocessing.forkserver import main;"
 _PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 _CHILD_EXIT_STATUS = 1  # nobody reads it: the crawl is gone
+_STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
 
 
 class WatchedProcess(ForkServerProcess):
@@ -98,7 +103,21 @@ def forkserver_context() -> ForkServerContext:
     """The forkserver context of the pipelines' pools and its preload set (which counts
     only until the server starts, once per crawl process; later calls leave it as it is)."""
     _CONTEXT.set_forkserver_preload(PRELOAD)
+    _start_fork_server()
     return _CONTEXT
+
+
+def _start_fork_server() -> None:
+    """Starts the fork server unless it runs, with the stop signals blocked in this thread
+    (a child inherits the mask; the server unblocks them in ``_guard_fork_server``).
+
+    The resource tracker first: starting it unblocks both signals in the calling thread."""
+    resource_tracker.ensure_running()
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+    try:
+        forkserver.ensure_running()
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def started_as_fork_server(argv: Sequence[str]) -> bool:
@@ -141,8 +160,9 @@ def _die_with_server(server: int, set_signal: Callable[[int], None]) -> None:
 
 
 def _guard_fork_server() -> None:
-    for signum in (signal.SIGINT, signal.SIGTERM):
+    for signum in _STOP_SIGNALS:
         signal.signal(signum, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
     set_signal = _parent_death_signal()
     if set_signal is not None:
         hook = functools.partial(_die_with_server, os.getpid(), set_signal)
