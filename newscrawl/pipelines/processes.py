@@ -45,22 +45,28 @@ follow on their own. So:
    is started with both signals blocked (as multiprocessing starts its resource
    tracker) and unblocks them once it ignores them: a Ctrl-C while it was still
    importing would end it with a traceback.
+4. A crawl killed with SIGKILL leaves its multiprocessing directory (``/tmp/pymp-*``,
+   which holds the fork server's socket); the fork server removes it when it outlives
+   its crawl (not when the crawl died while the server was still importing: it cannot
+   tell that crawl from the process it was handed on to).
 
-The fork server runs 2 and 3 when it imports this module, its first preload.
+The fork server runs 2, 3 and 4 when it imports this module, its first preload.
 """
 
 from __future__ import annotations
 
+import atexit
 import ctypes
 import functools
 import multiprocessing
 import os
+import shutil
 import signal
 import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
-from multiprocessing import forkserver, resource_tracker
+from multiprocessing import forkserver, resource_tracker, util
 from multiprocessing.context import ForkServerContext, ForkServerProcess
 
 PRELOAD = [
@@ -136,7 +142,26 @@ def _exit_at_eof(fd: int) -> None:
 def _exit_when_reparented(parent: int) -> None:
     while os.getppid() == parent:
         time.sleep(PARENT_POLL_SECONDS)
+    _remove_crawl_directory(parent, wait=0)
     os._exit(0)  # the children get SIGKILL from the kernel (PR_SET_PDEATHSIG)
+
+
+def _remove_crawl_directory(parent: int, wait: float) -> None:
+    """Removes the crawl's multiprocessing directory (``/tmp/pymp-*``, holding the fork
+    server's socket), which a crawl killed with SIGKILL could not, if the crawl is gone.
+
+    Gone: the server has been re-parented. At the server's normal exit (its alive pipe
+    closed) that may take a moment more, as a dying process closes its files before
+    its children are handed on; a parent that stopped its server and lives on keeps
+    its directory."""
+    deadline = time.monotonic() + wait
+    while os.getppid() == parent:
+        if time.monotonic() >= deadline:
+            return
+        time.sleep(0.01)
+    address = forkserver._forkserver._forkserver_address
+    if isinstance(address, str) and not util.is_abstract_socket_namespace(address):
+        shutil.rmtree(os.path.dirname(address), ignore_errors=True)
 
 
 def _parent_death_signal() -> Callable[[int], None] | None:
@@ -167,6 +192,7 @@ def _guard_fork_server() -> None:
     if set_signal is not None:
         hook = functools.partial(_die_with_server, os.getpid(), set_signal)
         os.register_at_fork(after_in_child=hook)
+    atexit.register(_remove_crawl_directory, os.getppid(), wait=1.0)
     threading.Thread(
         target=_exit_when_reparented, args=(os.getppid(),), name="newscrawl-crawl-watch",
         daemon=True,
