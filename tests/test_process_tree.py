@@ -9,11 +9,12 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import pytest
 
-from newscrawl.pipelines.processes import started_as_fork_server
+from newscrawl.pipelines.processes import forkserver_context, started_as_fork_server
 from tests import proctree
 from tests.crawling import REPO_ROOT, crawl_command
 from tests.mocknet import MockNetwork
@@ -78,6 +79,21 @@ def test_descendants_are_every_generation_below_the_root(
 ) -> None:
     procs = {pid: _proc(pid, ppid) for pid, ppid in edges}
     assert sorted(p.pid for p in proctree.descendants(procs, root)) == expected
+
+
+def fork_and_report() -> int:
+    """In a worker: the exit status of a child of its own that exits 7 at once."""
+    pid = os.fork()
+    if pid == 0:
+        os._exit(7)
+    return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+
+
+def test_a_workers_own_child_is_not_taken_for_a_child_of_the_fork_server() -> None:
+    """It inherits the fork hook that arms a child of the server, and must not act on it
+    (its parent is the worker, not the server: it would exit 1 at once)."""
+    with ProcessPoolExecutor(1, mp_context=forkserver_context()) as pool:
+        assert pool.submit(fork_and_report).result(timeout=60) == 7
 
 
 # ---- real crawls ---------------------------------------------------------------------

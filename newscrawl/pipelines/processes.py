@@ -83,6 +83,7 @@ _FORKSERVER_COMMAND = "from multiprocessing.forkserver import main;"
 _PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 _CHILD_EXIT_STATUS = 1  # nobody reads it: the crawl is gone
 _STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
+_server: int | None = None  # the fork server's pid, in the fork server only
 
 
 class WatchedProcess(ForkServerProcess):
@@ -154,6 +155,8 @@ def _remove_crawl_directory(parent: int, wait: float) -> None:
     closed) that may take a moment more, as a dying process closes its files before
     its children are handed on; a parent that stopped its server and lives on keeps
     its directory."""
+    if _server != os.getpid():  # a child: they inherit the server's exit handlers
+        return
     deadline = time.monotonic() + wait
     while os.getppid() == parent:
         if time.monotonic() >= deadline:
@@ -177,21 +180,27 @@ def _parent_death_signal() -> Callable[[int], None] | None:
     return set_signal
 
 
-def _die_with_server(server: int, set_signal: Callable[[int], None]) -> None:
-    """In each child, right after the fork server forked it."""
+def _die_with_server(set_signal: Callable[[int], None]) -> None:
+    """In each child, right after the fork server forked it (not in the child's own
+    children, should it fork: they inherit this hook but not the server's pid)."""
+    global _server
+    server, _server = _server, None
+    if server is None:
+        return
     set_signal(signal.SIGKILL)
     if os.getppid() != server:  # the server died before the signal was armed
         os._exit(_CHILD_EXIT_STATUS)
 
 
 def _guard_fork_server() -> None:
+    global _server
+    _server = os.getpid()
     for signum in _STOP_SIGNALS:
         signal.signal(signum, signal.SIG_IGN)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
     set_signal = _parent_death_signal()
     if set_signal is not None:
-        hook = functools.partial(_die_with_server, os.getpid(), set_signal)
-        os.register_at_fork(after_in_child=hook)
+        os.register_at_fork(after_in_child=functools.partial(_die_with_server, set_signal))
     atexit.register(_remove_crawl_directory, os.getppid(), wait=1.0)
     threading.Thread(
         target=_exit_when_reparented, args=(os.getppid(),), name="newscrawl-crawl-watch",
