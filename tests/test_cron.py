@@ -14,6 +14,7 @@ from newscrawl.store import make_engine, migrate
 from tests.crawling import REPO_ROOT, crawl, crawl_command
 from tests.dbs import empty_postgres
 from tests.mocknet import MockNetwork
+from tests.proctree import CrawlTree, crawl_tree, wait_gone
 
 SLOW = ("-s", "DOWNLOAD_DELAY=0.5", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=1")
 
@@ -27,7 +28,20 @@ def start_crawl(registry: Path, database: str, log: Path) -> subprocess.Popen[by
             return process
         time.sleep(0.1)
     process.kill()
+    process.wait()
     raise AssertionError("the first crawl did not start")
+
+
+def wait_for_writer(process: subprocess.Popen[bytes]) -> CrawlTree:
+    """The crawl's tree once its fork server, resource tracker and writer are up."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        tree = crawl_tree(process.pid)
+        assert tree is not None, "the first crawl ended before it was killed"
+        if tree.fork_server and tree.resource_tracker and tree.writers:
+            return tree
+        time.sleep(0.05)
+    raise AssertionError("the first crawl's writer did not start")
 
 
 def test_second_crawl_exits_75_and_a_dead_holders_lock_is_taken_over(
@@ -41,9 +55,11 @@ def test_second_crawl_exits_75_and_a_dead_holders_lock_is_taken_over(
         assert second.stderr.endswith(" is running on this database\n")
         assert second.stderr.count("\n") == 1
         assert "Spider opened" not in second.log
+        tree = wait_for_writer(first)
     finally:
-        first.kill()  # SIGKILL: the lock must not outlive its holder
+        first.kill()  # SIGKILL: the lock must not outlive its holder, nor its processes
         first.wait()
+    assert wait_gone(tree.procs, 10) == []
     third = crawl(mock_network.registry_path, db_url, tmp_path)
     assert third.returncode == 0, third.log[-3000:]
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import signal
 from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -61,9 +60,7 @@ def extract_in_worker(html: bytes | str, url: str, encoding: str | None = None) 
 
 
 def _start_worker(niceness: int) -> None:
-    # Ctrl-C goes to the whole process group; the crawl process shuts the pool
-    # down in order, so the workers must not die with a traceback of their own.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # Ctrl-C and SIGTERM: the workers ignore both from the fork server on (processes.py).
     # Extraction takes whatever CPU is left; the crawl process (downloads, scheduling)
     # and the store's writer wait for nobody. The workers are one per core, so at the
     # same priority they kept the writer's batches waiting for a core: paired runs at
