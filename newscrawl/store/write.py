@@ -34,10 +34,10 @@ from typing import Any
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, ProgrammingError
 
+from newscrawl.store import execute
 from newscrawl.store import rejected as rejected_pages
-from newscrawl.store import resolve
 from newscrawl.store.engine import write_transaction
-from newscrawl.store.resolve import Plan, Story
+from newscrawl.store.plan import NewStory, StoryUpdate, make_plan
 from newscrawl.store.search import index_pending
 from newscrawl.store.validate import ItemError, Prepared, prepare
 
@@ -201,27 +201,16 @@ def _write_rounds(conn: Connection, prepared: dict[int, Prepared]) -> dict[int, 
 def _write_round(
     conn: Connection, prepared: dict[int, Prepared]
 ) -> tuple[dict[int, ItemOutcome], set[int]]:
-    known = resolve.load(conn, list(prepared.values()))
-    plan = Plan(known)
-    for index, prep in prepared.items():
-        plan.add(index, prep)
-    inserted = resolve.insert_stories(conn, plan.new_stories())
-    lost = {
-        index
-        for story in plan.new_stories()
-        if story.row["url"] not in inserted
-        for index in story.items
-    }
-    for story in plan.new_stories():
-        story.id = inserted.get(story.row["url"])
-    resolve.apply(conn, plan, skip=lost)
+    plan = make_plan(prepared, execute.load(conn, list(prepared.values())))
+    lost = execute.insert_stories(conn, plan.new)
+    execute.carry_out(conn, plan, lost)
     outcomes = {
-        index: ItemOutcome(index, prepared[index].url, status, _story_id(story))
-        for index, (status, story) in plan.statuses.items()
+        index: ItemOutcome(index, prepared[index].url, status, _story_id(plan.story_of[index]))
+        for index, status in plan.statuses.items()
         if index not in lost
     }
     return outcomes, lost
 
 
-def _story_id(story: Story) -> int | None:
-    return story.id
+def _story_id(story: NewStory | StoryUpdate | int) -> int | None:
+    return story if isinstance(story, int) else story.id
