@@ -58,12 +58,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from newscrawl.store import dedup
 from newscrawl.store.validate import Prepared
-from newscrawl.urls import article_id as url_article_id
+from newscrawl.urls import article_id as _parse_article_id
 
+url_article_id = lru_cache(maxsize=100_000)(_parse_article_id)
+"""The id in a URL; cached, as every URL of a batch is asked for it several times."""
 OLDEST = datetime.min.replace(tzinfo=UTC)
 LATEST = datetime.max.replace(tzinfo=UTC)
 VERSION_FIELDS = ("title", "lead", "text", "modified_at", "content_hash")
@@ -360,9 +363,9 @@ def _decide(
     plan: Plan, prepared: dict[int, Prepared], known: Known, items: list[int],
     stored: StoredStory | None,
 ) -> None:  # fmt: skip
-    sightings = [_item_sighting(i, prepared[i]) for i in items]
-    if stored is not None:
-        sightings.append(_stored_sighting(stored))
+    # The stored row first: on a tie (the same fetch stored again) it stays the row.
+    sightings = [_stored_sighting(stored)] if stored is not None else []
+    sightings += [_item_sighting(i, prepared[i]) for i in items]
     groups: dict[str, list[_Sighting]] = {}
     for sighting in sightings:
         groups.setdefault(sighting.group, []).append(sighting)

@@ -93,6 +93,9 @@ class BatchResult:
     def failed(self) -> int:
         return self.count("failed")
 
+    def count_reason(self, reason: str) -> int:
+        return sum(1 for outcome in self.outcomes if outcome.reason == reason)
+
     def counts(self) -> dict[str, int]:
         """``{status: count}`` for every status, zeros included."""
         found = Counter(outcome.status for outcome in self.outcomes)
