@@ -98,8 +98,10 @@ class Command(ScrapyCrawlCommand):
             self._error(exc, EXIT_FAILED)
         except StoreError as exc:
             self._error(f"database: {exc}", EXIT_FAILED)
-            print(f"newscrawl summary: exit={EXIT_FAILED} reason=database_unreachable",
-                  file=sys.stderr)  # fmt: skip
+            # No crawl ran, so no stats: the summary line says why, in the log.
+            logging.getLogger("newscrawl").error(
+                "newscrawl summary: exit=%d reason=database_unreachable", EXIT_FAILED
+            )
 
     def _error(self, message: object, status: int) -> None:
         print(f"newscrawl: error: {redact(str(message))}", file=sys.stderr)
