@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -323,3 +323,22 @@ def test_refetch_and_copy_in_one_batch_are_one_story(db_engine: Engine) -> None:
     assert _count(db_engine, Article) == 1
     story = _article(db_engine)
     assert (story.url, story.authors) == (original["url"], ["Simone Jung"])
+
+
+def test_a_time_without_offset_is_berlin_time(db_engine: Engine) -> None:
+    """The one time rule (newscrawl.dates), for ISO strings and naive datetimes alike."""
+    naive = make_item(published_at="2024-04-26T20:44:00")
+    winter = datetime(2024, 1, 15, 10, 0)
+    naive_object = make_item(
+        article_id="93036631",
+        url="https://www.fr.de/x-93036631.html",
+        text="Andere Meldung.",
+        published_at=winter,
+    )
+    write_batch(db_engine, [naive, naive_object])
+    with db_engine.connect() as conn:
+        dates = dict(conn.execute(select(Article.article_id, Article.published_at)).all())
+    assert dates == {
+        "93036630": datetime(2024, 4, 26, 18, 44, tzinfo=UTC),
+        "93036631": datetime(2024, 1, 15, 9, 0, tzinfo=UTC),
+    }

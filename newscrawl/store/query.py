@@ -29,7 +29,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import SQLAlchemyError
 
-from newscrawl.dates import parse_since, parse_timestamp
+from newscrawl.dates import parse_since, parse_user_time
 from newscrawl.store.engine import database_url, display_url, make_engine
 from newscrawl.store.models import Article, ArticleUrl, ArticleVersion
 from newscrawl.store.search import RESULT_COLUMNS, search
@@ -163,7 +163,7 @@ def parse_since_arg(value: str) -> datetime:
 
 def parse_until_arg(value: str) -> datetime:
     """An ISO date or datetime; a bare date means the whole of that day (UTC)."""
-    parsed = parse_timestamp(value)
+    parsed = parse_user_time(value)
     if parsed is None:
         raise QueryError(f"--until {value!r} is not an ISO date (2024-04-26) or datetime")
     if _DATE_ONLY.match(value):
