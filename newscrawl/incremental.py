@@ -16,6 +16,11 @@ one run (the feed dates it by publication, the news sitemap by its last edit),
 and the scheduler's duplicate filter lets only the first request through. A
 request skipped here never reaches that filter, so the source with the newer
 date still gets its turn.
+
+A redirect (an old slug answering 301 with its new URL) is followed by Scrapy's
+RedirectMiddleware, whose new request never passes the spider middlewares;
+``IncrementalRedirectMiddleware`` (a downloader middleware placed after it, so it
+sees the 3xx first) puts the target through the same policy before it is fetched.
 """
 
 from __future__ import annotations
@@ -25,10 +30,11 @@ from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urljoin
 
 from scrapy import Request, signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import NotConfigured
+from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Response
 from scrapy.statscollectors import StatsCollector
 from scrapy.utils.defer import maybe_deferred_to_future
@@ -86,7 +92,7 @@ class IncrementalMiddleware:
             if not isinstance(output, Request) or await self._wanted(output):
                 yield output
 
-    async def _wanted(self, request: Request) -> bool:
+    async def _wanted(self, request: Request, stored_reason: str = "already_stored") -> bool:
         lastmod: datetime | None = request.meta.get(LASTMOD)
         if self.since and lastmod and lastmod < self.since:
             return self._skip("older_than_since")
@@ -101,7 +107,7 @@ class IncrementalMiddleware:
         if stored is None:
             return True
         if lastmod is None or lastmod <= stored.version_time:
-            return self._skip("rejected_recently" if stored.rejected else "already_stored")
+            return self._skip("rejected_recently" if stored.rejected else stored_reason)
         if stored.rejected:
             return True  # its source has a newer page: a plain fetch, the old one was no use
         self.stats.inc_value("newscrawl/incremental/refetch")
@@ -133,6 +139,32 @@ class IncrementalMiddleware:
     def _skip(self, reason: str) -> bool:
         self.stats.inc_value(f"newscrawl/incremental/skipped/{reason}")
         return False
+
+
+class IncrementalRedirectMiddleware(IncrementalMiddleware):
+    """Downloader middleware: an article's redirect target passes the incremental policy.
+
+    Placed after RedirectMiddleware (a higher number: responses reach it first), it
+    looks at a 3xx of an article request before the redirect is followed: a target the
+    store holds (and the source does not date later) is not fetched, the request is
+    dropped with ``IgnoreRequest`` and counted ``newscrawl/incremental/skipped/
+    redirect_stored``. Anything else goes on to RedirectMiddleware untouched.
+    """
+
+    REDIRECTS = (301, 302, 303, 307, 308)
+
+    async def process_response(self, request: Request, response: Response, spider: Any) -> Any:
+        location = response.headers.get(b"Location")
+        if response.status not in self.REDIRECTS or not location or not request.meta.get(ARTICLE):
+            return response
+        network = getattr(spider, "network", None)
+        target = urljoin(request.url, location.decode("latin-1"))
+        canonical = network.canonical(target) if network is not None else None
+        if canonical is None or canonical[0] == request.url:
+            return response
+        if await self._wanted(request.replace(url=canonical[0]), "redirect_stored"):
+            return response
+        raise IgnoreRequest(f"redirect target {canonical[0]} is stored already")
 
 
 def run_since(
