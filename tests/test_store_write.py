@@ -144,7 +144,7 @@ def test_near_duplicates_are_looked_for_within_a_week_of_publication(
     db_engine: Engine, days_later: int, status: str, mixed: bool
 ) -> None:
     """Copies run within days of each other; the lookup is bounded so it does not grow
-    with the archive (newscrawl.store.execute.NEAR_DUPLICATE_WINDOW), per item even when
+    with the archive (newscrawl.store.lookup.NEAR_DUPLICATE_WINDOW), per item even when
     the batch holds stories of other months, as a crawl's batches do."""
     paragraphs = fixture_paragraphs()["nordkorea"]
     original = make_item(article_id="13747005", text="\n".join(paragraphs))

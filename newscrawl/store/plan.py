@@ -1,8 +1,9 @@
 """Which story each item of a batch belongs to, and what the batch must write: pure data.
 
 No database here: ``make_plan`` takes the batch's items (``Prepared``) and what the store
-already holds about them (``Known``: stored stories reachable by URL, online id or
-SimHash band) and returns a ``Plan`` that ``newscrawl.store.execute`` carries out.
+already holds about them (``Known``, read by ``newscrawl.store.lookup``: stored stories
+reachable by URL, online id or SimHash band) and returns a ``Plan`` that
+``newscrawl.store.execute`` carries out. ``newscrawl.store.linking`` finds the stories.
 
 The rules below make the tables a function of the SET of items stored, whatever their
 arrival order, batch boundaries or database (``tests/test_store_order.py`` checks it):
@@ -58,15 +59,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import lru_cache
 from typing import Any
 
-from newscrawl.store import dedup
+from newscrawl.store.linking import components, group_id, item_order, url_article_id
 from newscrawl.store.validate import Prepared
-from newscrawl.urls import article_id as _parse_article_id
 
-url_article_id = lru_cache(maxsize=100_000)(_parse_article_id)
-"""The id in a URL; cached, as every URL of a batch is asked for it several times."""
 OLDEST = datetime.min.replace(tzinfo=UTC)
 LATEST = datetime.max.replace(tzinfo=UTC)
 VERSION_FIELDS = ("title", "lead", "text", "modified_at", "content_hash")
@@ -154,11 +151,6 @@ class Plan:
 # --- small pure helpers ------------------------------------------------------------------
 
 
-def group_id(prep: Prepared) -> str | None:
-    """The online id of the publication an item belongs to (None: it has none)."""
-    return url_article_id(prep.url) or prep.article_id
-
-
 def url_id(url: str, prep: Prepared) -> str | None:
     """The id ``article_urls`` records for one URL of an item: the id in the URL."""
     return url_article_id(url) or prep.article_id
@@ -171,11 +163,6 @@ def id_order(article_id: str | None) -> tuple[int, int, str]:
     if article_id.isdigit():
         return (0, int(article_id), article_id)
     return (1, 0, article_id)
-
-
-def lookup_ids(prep: Prepared) -> set[str]:
-    """The ids under which a stored story of this item may be found."""
-    return {i for i in (prep.article_id, group_id(prep)) if i}
 
 
 @dataclass(frozen=True)
@@ -246,110 +233,13 @@ def _group_rank(contents: dict[tuple[Any, str], _Content]) -> tuple[Any, ...]:
     return (published is None, published or LATEST, id_order(current.article_id), current.group)
 
 
-# --- clustering ----------------------------------------------------------------------------
-
-
-class _Components:
-    """Union-find over items and stored stories; two stored stories are never joined."""
-
-    def __init__(self) -> None:
-        self.parent: dict[Any, Any] = {}
-        self.stored: dict[Any, int | None] = {}
-
-    def find(self, node: Any) -> Any:
-        self.parent.setdefault(node, node)
-        if node not in self.stored:
-            self.stored[node] = node[1] if node[0] == "s" else None
-        root = node
-        while self.parent[root] != root:
-            root = self.parent[root]
-        while self.parent[node] != root:
-            self.parent[node], node = root, self.parent[node]
-        return root
-
-    def union(self, a: Any, b: Any) -> bool:
-        ra, rb = self.find(a), self.find(b)
-        if ra == rb:
-            return True
-        if self.stored[ra] is not None and self.stored[rb] is not None:
-            return False
-        if self.stored[ra] is None:
-            ra, rb = rb, ra
-        self.parent[rb] = ra
-        return True
-
-
-def _band_index(known: Known) -> dict[tuple[int, int], list[Any]]:
-    index: dict[tuple[int, int], list[Any]] = {}
-    for story in sorted(known.stories.values(), key=lambda s: s.id):
-        if story.simhash is not None:
-            for band_no, band in enumerate(dedup.bands(story.simhash)):
-                index.setdefault((band_no, band), []).append((("s", story.id), story.simhash))
-    return index
-
-
-def _near(index: dict[tuple[int, int], list[Any]], simhash: int) -> list[Any]:
-    """Nodes within ``MAX_DISTANCE`` of ``simhash``, nearest first (ties by node)."""
-    found: dict[Any, int] = {}
-    for band_no, band in enumerate(dedup.bands(simhash)):
-        for probe in dedup.probes(band):
-            for node, other in index.get((band_no, probe), ()):
-                if node not in found:
-                    distance = dedup.distance(simhash, other)
-                    if distance <= dedup.MAX_DISTANCE:
-                        found[node] = distance
-    return sorted(found, key=lambda node: (found[node], node))
-
-
-def _cluster(prepared: dict[int, Prepared], known: Known) -> dict[Any, list[Any]]:
-    """Root → its nodes (("i", index) items, ("s", id) stored stories)."""
-    comps = _Components()
-    order = sorted(prepared, key=lambda i: _item_order(prepared[i], i))
-    first_by_key: dict[str, Any] = {}
-    linked: set[int] = set()
-    # Strong links first (URLs, ids), in a fixed order: the result cannot depend on
-    # the order of the batch.
-    for index in order:
-        prep, node = prepared[index], ("i", index)
-        comps.find(node)
-        keys = [f"u:{url}" for url in prep.url_sites()] + [f"i:{i}" for i in lookup_ids(prep)]
-        for key in keys:
-            stored = known.by_url.get(key[2:]) if key[0] == "u" else known.by_id.get(key[2:])
-            if stored is not None and comps.union(node, ("s", stored)):
-                linked.add(index)
-            if key in first_by_key:
-                comps.union(node, first_by_key[key])
-            else:
-                first_by_key[key] = node
-    # Then near-duplicates, for items no URL or id tied to a stored story: against the
-    # stored stories (however they were found) and the batch's other such items.
-    index_ = _band_index(known)
-    for index in order:
-        prep = prepared[index]
-        if index in linked or prep.simhash is None:
-            continue
-        node = ("i", index)
-        for other in _near(index_, prep.simhash):
-            comps.union(node, other)
-        for band_no, band in enumerate(dedup.bands(prep.simhash)):
-            index_.setdefault((band_no, band), []).append((node, prep.simhash))
-    members: dict[Any, list[Any]] = {}
-    for node in [("i", i) for i in order] + [("s", s) for s in sorted(known.stories)]:
-        members.setdefault(comps.find(node), []).append(node)
-    return members
-
-
-def _item_order(prep: Prepared, index: int) -> tuple[Any, ...]:
-    return (prep.fetched_at, prep.url, prep.fetched_url, prep.content_hash, index)
-
-
 # --- deciding -----------------------------------------------------------------------------
 
 
 def make_plan(prepared: dict[int, Prepared], known: Known) -> Plan:
     """The plan for a batch: ``prepared`` maps item index → item (any order)."""
     plan = Plan()
-    for nodes in _cluster(prepared, known).values():
+    for nodes in components(prepared, known).values():
         items = sorted(n[1] for n in nodes if n[0] == "i")
         stored = [known.stories[n[1]] for n in nodes if n[0] == "s"]
         if not items:
@@ -471,7 +361,7 @@ def _statuses(
 
 def _url_rows(plan: Plan, prepared: dict[int, Prepared]) -> None:
     rows: dict[str, UrlRow] = {}
-    for index in sorted(prepared, key=lambda i: _item_order(prepared[i], i)):
+    for index in sorted(prepared, key=lambda i: item_order(prepared[i], i)):
         if index not in plan.story_of:
             continue
         prep = prepared[index]

@@ -34,7 +34,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, ProgrammingError
 
-from newscrawl.store import execute
+from newscrawl.store import execute, lookup
 from newscrawl.store import rejected as rejected_pages
 from newscrawl.store.engine import write_transaction
 from newscrawl.store.plan import NewStory, StoryUpdate, make_plan
@@ -204,7 +204,7 @@ def _write_rounds(conn: Connection, prepared: dict[int, Prepared]) -> dict[int, 
 def _write_round(
     conn: Connection, prepared: dict[int, Prepared]
 ) -> tuple[dict[int, ItemOutcome], set[int]]:
-    plan = make_plan(prepared, execute.load(conn, list(prepared.values())))
+    plan = make_plan(prepared, lookup.load(conn, list(prepared.values())))
     lost = execute.insert_stories(conn, plan.new)
     execute.carry_out(conn, plan, lost)
     outcomes = {
