@@ -1,19 +1,10 @@
 """``write_batch``: store a batch of items in one transaction, one row per story.
 
-Identity (rule 1): an item belongs to a stored story when its ``url``, ``fetched_url`` or
-one of its ``redirected_from`` old slugs is a known publication URL, or its ``article_id``
-is known. Every one of those URLs is stored as a publication (``article_urls``).
-Syndication (rule 2): an otherwise unknown item whose body is within
-``dedup.MAX_DISTANCE`` bits of a stored story's SimHash is another publication of it.
-Change (rule 3): a story whose content
-hash or ``modified_at`` changed is updated and its previous content appended to
-``article_versions``; an item older than the stored ``modified_at`` never overwrites it.
-
-Canonical URL: the item's ``url`` replaces the stored one only when the page itself
-declared it (``url != fetched_url``, a canonical pointing elsewhere); a self-canonical
-page seen under another URL (an old slug) leaves the stored canonical as it is.
-Content is only taken from the story's own publications (same ``article_id`` or the
-canonical URL): a syndicated copy under another id never rewrites the story.
+Which story an item belongs to, which publication is the story's original and what the
+row, its versions and its URLs hold is decided by ``newscrawl.store.plan`` (its
+docstring states the rules; the tables are a function of the set of items stored,
+whatever their order and batches). This module validates, runs a plan's rounds in a
+transaction and reports per-item outcomes.
 
 Reads happen once per batch (which URLs/ids/hashes exist), writes are bulk upserts.
 Concurrent writers never duplicate a story: batches of several processes are serialized
