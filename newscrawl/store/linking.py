@@ -106,11 +106,13 @@ def components(prepared: dict[int, Prepared], known: Known) -> dict[Any, list[An
                 first_by_key[key] = node
     # Then near-duplicates, for items no URL or id tied to a stored story: against the
     # stored stories (however they were found) and the batch's other such items.
-    index_ = _band_index(known)
+    index_: dict[tuple[int, int], list[Any]] | None = None
     for index in order:
         prep = prepared[index]
         if index in linked or prep.simhash is None:
             continue
+        if index_ is None:  # built once, and only when an item needs it
+            index_ = _band_index(known)
         node = ("i", index)
         for other in _near(index_, prep.simhash):
             comps.union(node, other)

@@ -85,23 +85,24 @@ def load(conn: Connection, batch: list[Prepared]) -> Known:
     known = Known()
     urls = {url for prep in batch for url in prep.url_sites()}
     ids = {i for prep in batch for i in lookup_ids(prep)}
-    url_rows = []
-    for column, values in ((ArticleUrl.url, urls), (ArticleUrl.article_id, ids)):
-        for chunk in _chunks(values):
-            url_rows += conn.execute(
-                select(ArticleUrl.url, ArticleUrl.article_id, ArticleUrl.article).where(
-                    _in(conn, column, chunk)
-                )
-            ).all()
+    # Publications first (a stored story's URLs and ids are all there); the articles
+    # table is asked only for what they did not answer (rows stored before 0003 had no
+    # publication rows). Each row is read once: re-crawls are most of a crawl's items.
+    url_rows = _publications(conn, ArticleUrl.url, urls)
+    found_ids = {r.article_id for r in url_rows}
+    url_rows += _publications(conn, ArticleUrl.article_id, ids - found_ids)
+    found_urls = {r.url for r in url_rows}
+    found_ids |= {r.article_id for r in url_rows}
     lookups = (
         (Article.id, {r.article for r in url_rows}),
-        (Article.url, urls),
-        (Article.article_id, ids),
+        (Article.url, urls - found_urls),
+        (Article.article_id, ids - found_ids),
     )
     for column, values in lookups:
         for chunk in _chunks(values):
             for row in conn.execute(select(*STATE_COLUMNS).where(_in(conn, column, chunk))):
-                known.stories.setdefault(row.id, _stored(row))
+                if row.id not in known.stories:
+                    known.stories[row.id] = _stored(row)
     for story in known.stories.values():
         known.by_url[story.url] = story.id
         if story.article_id:
@@ -112,13 +113,21 @@ def load(conn: Connection, batch: list[Prepared]) -> Known:
             known.by_id.setdefault(r.article_id, r.article)
     unknown = [
         p for p in batch
-        if p.simhash is not None
-        and not any(url in known.by_url for url in p.url_sites())
+        if not any(url in known.by_url for url in p.url_sites())
         and not any(i in known.by_id for i in lookup_ids(p))
+        and p.simhash is not None  # last: a known item never needs its SimHash computed
     ]  # fmt: skip
     for row in _near_candidates(conn, unknown, set(known.stories)):
         known.stories[row.id] = _stored(row)
     return known
+
+
+def _publications(conn: Connection, column: Any, values: set[str]) -> list[Any]:
+    rows: list[Any] = []
+    for chunk in _chunks(values):
+        query = select(ArticleUrl.url, ArticleUrl.article_id, ArticleUrl.article)
+        rows += conn.execute(query.where(_in(conn, column, chunk))).all()
+    return rows
 
 
 def _near_candidates(conn: Connection, batch: list[Prepared], seen: set[int]) -> list[Any]:

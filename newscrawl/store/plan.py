@@ -59,7 +59,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from functools import cached_property
+from typing import Any, NamedTuple
 
 from newscrawl.store.linking import components, group_id, item_order, url_article_id
 from newscrawl.store.validate import Prepared
@@ -165,8 +166,7 @@ def id_order(article_id: str | None) -> tuple[int, int, str]:
     return (1, 0, article_id)
 
 
-@dataclass(frozen=True)
-class _Sighting:
+class _Sighting(NamedTuple):
     """One fetch of a story: an item of the batch (``index``) or the stored row (None)."""
 
     index: int | None
@@ -210,11 +210,11 @@ def _stored_sighting(story: StoredStory) -> _Sighting:
 class _Content:
     sightings: list[_Sighting]
 
-    @property
+    @cached_property
     def rep(self) -> _Sighting:
         return min(self.sightings, key=lambda s: s.rep_key)
 
-    @property
+    @cached_property
     def key(self) -> tuple[datetime, datetime, str]:
         rep = self.rep
         return (rep.modified_at or OLDEST, rep.fetched_at, rep.content_hash)
@@ -254,8 +254,9 @@ def _decide(
     stored: StoredStory | None,
 ) -> None:  # fmt: skip
     # The stored row first: on a tie (the same fetch stored again) it stays the row.
+    of_item = {i: _item_sighting(i, prepared[i]) for i in items}
     sightings = [_stored_sighting(stored)] if stored is not None else []
-    sightings += [_item_sighting(i, prepared[i]) for i in items]
+    sightings += of_item.values()
     groups: dict[str, list[_Sighting]] = {}
     for sighting in sightings:
         groups.setdefault(sighting.group, []).append(sighting)
@@ -293,7 +294,7 @@ def _decide(
     if stored is not None and stored_content is not None:
         floor = (stored.modified_at or OLDEST, stored.fetched_at, stored.content_hash)
         newer = {key for key, content in contents.items() if content.key > floor}
-    statuses = _statuses(prepared, sorted(items), known.by_url, winner, newer)
+    statuses = _statuses(prepared, of_item, known.by_url, winner, newer)
     story: NewStory | StoryUpdate | int
     if stored is None:
         assert row is not None
@@ -335,7 +336,7 @@ def _version(prepared: dict[int, Prepared], content: _Content) -> dict[str, Any]
 
 
 def _statuses(
-    prepared: dict[int, Prepared], items: list[int], known_urls: dict[str, int],
+    prepared: dict[int, Prepared], sightings: dict[int, _Sighting], known_urls: dict[str, int],
     group: str, newer: set[tuple[Any, str]],
 ) -> dict[int, str]:  # fmt: skip
     """Per item, in arrival order: updated (the first to bring a content of the original
@@ -344,10 +345,9 @@ def _statuses(
     statuses: dict[int, str] = {}
     seen_contents: set[Any] = set()
     seen_urls: set[str] = set()
-    for index in items:
-        prep = prepared[index]
-        sighting = _item_sighting(index, prep)
-        urls = set(prep.url_sites())
+    for index in sorted(sightings):
+        sighting = sightings[index]
+        urls = prepared[index].url_sites()
         if sighting.group == group and sighting.content in newer - seen_contents:
             statuses[index] = "updated"
             seen_contents.add(sighting.content)
@@ -355,7 +355,7 @@ def _statuses(
             statuses[index] = "duplicate"
         else:
             statuses[index] = "unchanged"
-        seen_urls |= urls
+        seen_urls.update(urls)
     return statuses
 
 

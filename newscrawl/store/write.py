@@ -16,9 +16,11 @@ is resolved again against the winner's row.
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -195,7 +197,9 @@ def _write_rounds(conn: Connection, prepared: dict[int, Prepared]) -> dict[int, 
 def _write_round(
     conn: Connection, prepared: dict[int, Prepared]
 ) -> tuple[dict[int, ItemOutcome], set[int]]:
-    plan = make_plan(prepared, lookup.load(conn, list(prepared.values())))
+    known = lookup.load(conn, list(prepared.values()))
+    with _no_gc():
+        plan = make_plan(prepared, known)
     lost = execute.insert_stories(conn, plan.new)
     execute.carry_out(conn, plan, lost)
     outcomes = {
@@ -204,6 +208,23 @@ def _write_round(
         if index not in lost
     }
     return outcomes, lost
+
+
+@contextmanager
+def _no_gc() -> Iterator[None]:
+    """The cyclic garbage collector paused while a batch is planned.
+
+    Planning allocates a few small objects per item and creates no cycles; each
+    collection it triggered walked the writer's whole heap (SQLAlchemy, the batch's
+    texts), measured at a tenth of the CPU of storing a new story.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _story_id(story: NewStory | StoryUpdate | int) -> int | None:
