@@ -16,30 +16,33 @@ one run (the feed dates it by publication, the news sitemap by its last edit),
 and the scheduler's duplicate filter lets only the first request through. A
 request skipped here never reaches that filter, so the source with the newer
 date still gets its turn.
+
+A redirect (an old slug answering 301 with its new URL) is followed by Scrapy's
+RedirectMiddleware, whose new request never passes the spider middlewares;
+``IncrementalRedirectMiddleware`` (a downloader middleware placed after it, so it
+sees the 3xx first) puts the target through the same policy before it is fetched.
 """
 
 from __future__ import annotations
 
 import logging
 from collections import OrderedDict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any, NamedTuple
+from typing import Any
+from urllib.parse import urljoin
 
 from scrapy import Request, signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import NotConfigured
+from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Response
 from scrapy.statscollectors import StatsCollector
 from scrapy.utils.defer import maybe_deferred_to_future
-from sqlalchemy import Connection, Engine, or_, select
-from sqlalchemy.exc import SQLAlchemyError
 from twisted.internet.threads import deferToThread
 
 from newscrawl.dates import parse_since
 from newscrawl.spiders.ippen import ARTICLE, LASTMOD
-from newscrawl.store.engine import make_engine
-from newscrawl.store.models import Article, ArticleUrl, RejectedPage
+from newscrawl.store import Store, StoredFetch, StoreError
 
 logger = logging.getLogger(__name__)
 
@@ -48,30 +51,11 @@ logger = logging.getLogger(__name__)
 KNOWN_URLS_CACHED = 20_000
 
 
-class StoredFetch(NamedTuple):
-    fetched_at: datetime
-    modified_at: datetime | None
-    etag: str | None
-    last_modified: str | None
-    rejected: bool = False
-    """A page the store could not take (broken, empty), fetched recently."""
-
-    @property
-    def version_time(self) -> datetime:
-        """How new the stored content is, in the sources' own clock.
-
-        Sources date an entry by its last edit (sitemap ``lastmod`` equals the
-        page's ``dateModified`` on this CMS), so that is what a source date is
-        compared with; the fetch time only stands in when the page gave no date.
-        """
-        return self.modified_at or self.fetched_at
-
-
 class IncrementalMiddleware:
     def __init__(
-        self, engine: Engine, stats: StatsCollector, window: timedelta, retry_rejected: timedelta
+        self, store: Store, stats: StatsCollector, window: timedelta, retry_rejected: timedelta
     ) -> None:
-        self.engine = engine
+        self.store = store
         self.stats = stats
         self.window = window
         self.retry_rejected = retry_rejected
@@ -83,23 +67,23 @@ class IncrementalMiddleware:
         settings = crawler.settings
         if not settings.getbool("NEWSCRAWL_INCREMENTAL"):
             raise NotConfigured
-        engine = make_engine(settings["NEWSCRAWL_DATABASE_URL"])
+        store = Store(settings["NEWSCRAWL_DATABASE_URL"])
         window = timedelta(hours=settings.getfloat("NEWSCRAWL_INCREMENTAL_WINDOW_HOURS"))
         retry = timedelta(hours=settings.getfloat("NEWSCRAWL_RETRY_REJECTED_HOURS"))
-        middleware = cls(engine, crawler.stats, window, retry)
+        middleware = cls(store, crawler.stats, window, retry)
         crawler.signals.connect(middleware.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(middleware.spider_closed, signal=signals.spider_closed)
         return middleware
 
     def spider_opened(self, spider: Any) -> None:
-        self.since = run_since(getattr(spider, "since", None), self.window, self.engine)
+        self.since = run_since(getattr(spider, "since", None), self.window, self.store.has_articles)
         if self.since:
             logger.info("Incremental run: sources' entries older than %s are skipped", self.since)
         else:
             logger.info("Empty store: backfill, every source entry is followed")
 
     def spider_closed(self, spider: Any) -> None:
-        self.engine.dispose()
+        self.store.close()
 
     async def process_spider_output(
         self, response: Response, result: AsyncIterator[Any], spider: Any = None
@@ -108,7 +92,7 @@ class IncrementalMiddleware:
             if not isinstance(output, Request) or await self._wanted(output):
                 yield output
 
-    async def _wanted(self, request: Request) -> bool:
+    async def _wanted(self, request: Request, stored_reason: str = "already_stored") -> bool:
         lastmod: datetime | None = request.meta.get(LASTMOD)
         if self.since and lastmod and lastmod < self.since:
             return self._skip("older_than_since")
@@ -116,14 +100,14 @@ class IncrementalMiddleware:
             return True
         try:
             stored = await self._lookup(request.url)
-        except SQLAlchemyError as exc:
+        except StoreError as exc:
             # Not knowing what is stored costs a fetch, never an article.
             self._lookup_failed(exc)
             return True
         if stored is None:
             return True
         if lastmod is None or lastmod <= stored.version_time:
-            return self._skip("rejected_recently" if stored.rejected else "already_stored")
+            return self._skip("rejected_recently" if stored.rejected else stored_reason)
         if stored.rejected:
             return True  # its source has a newer page: a plain fetch, the old one was no use
         self.stats.inc_value("newscrawl/incremental/refetch")
@@ -139,70 +123,55 @@ class IncrementalMiddleware:
         if url in self._known:
             self._known.move_to_end(url)
             return self._known[url]
-        stored = await maybe_deferred_to_future(deferToThread(self._stored_fetch, url))
+        stored = await maybe_deferred_to_future(
+            deferToThread(self.store.stored_fetch, url, self.retry_rejected)
+        )
         self._known[url] = stored
         if len(self._known) > KNOWN_URLS_CACHED:
             self._known.popitem(last=False)
         return stored
 
-    def _lookup_failed(self, exc: SQLAlchemyError) -> None:
+    def _lookup_failed(self, exc: StoreError) -> None:
         if not self.stats.get_value("newscrawl/incremental/lookup_failed"):
-            cause = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-            logger.warning("Cannot read the store, fetching articles regardless: %s", cause)
+            logger.warning("Cannot read the store, fetching articles regardless: %s", exc)
         self.stats.inc_value("newscrawl/incremental/lookup_failed")
 
     def _skip(self, reason: str) -> bool:
         self.stats.inc_value(f"newscrawl/incremental/skipped/{reason}")
         return False
 
-    def _stored_fetch(self, url: str) -> StoredFetch | None:
-        """The stored fetch of the story published under ``url``, if any (runs in a thread)."""
-        query = (
-            select(
-                Article.fetched_at,
-                Article.modified_at,
-                Article.http_etag,
-                Article.http_last_modified,
-            )
-            .where(
-                or_(
-                    Article.url == url,
-                    Article.id.in_(select(ArticleUrl.article).where(ArticleUrl.url == url)),
-                )
-            )
-            .limit(1)
-        )
-        with self.engine.connect() as connection:
-            row = connection.execute(query).first()
-            if row:
-                return StoredFetch(*row)
-            rejected = connection.execute(
-                select(RejectedPage.last_seen_at).where(
-                    RejectedPage.url == url,
-                    RejectedPage.last_seen_at > datetime.now(UTC) - self.retry_rejected,
-                )
-            ).first()
-        if rejected is None:
-            return None
-        return StoredFetch(rejected.last_seen_at, None, None, None, rejected=True)
+
+class IncrementalRedirectMiddleware(IncrementalMiddleware):
+    """Downloader middleware: an article's redirect target passes the incremental policy.
+
+    Placed after RedirectMiddleware (a higher number: responses reach it first), it
+    looks at a 3xx of an article request before the redirect is followed: a target the
+    store holds (and the source does not date later) is not fetched, the request is
+    dropped with ``IgnoreRequest`` and counted ``newscrawl/incremental/skipped/
+    redirect_stored``. Anything else goes on to RedirectMiddleware untouched.
+    """
+
+    REDIRECTS = (301, 302, 303, 307, 308)
+
+    async def process_response(self, request: Request, response: Response, spider: Any) -> Any:
+        location = response.headers.get(b"Location")
+        if response.status not in self.REDIRECTS or not location or not request.meta.get(ARTICLE):
+            return response
+        network = getattr(spider, "network", None)
+        target = urljoin(request.url, location.decode("latin-1"))
+        canonical = network.canonical(target) if network is not None else None
+        if canonical is None or canonical[0] == request.url:
+            return response
+        if await self._wanted(request.replace(url=canonical[0]), "redirect_stored"):
+            return response
+        raise IgnoreRequest(f"redirect target {canonical[0]} is stored already")
 
 
 def run_since(
-    since_arg: str | None, window: timedelta, store: Engine | Connection
+    since_arg: str | None, window: timedelta, has_articles: Callable[[], bool]
 ) -> datetime | None:
     """A run's cut-off: ``-a since=`` if given, the window back from now once the store
-    holds articles, and none (a backfill) on an empty store."""
+    holds articles (``has_articles``), and none (a backfill) on an empty store."""
     if since_arg:
         return parse_since(since_arg)
-    return datetime.now(UTC) - window if store_has_articles(store) else None
-
-
-def store_has_articles(store: Engine | Connection) -> bool:
-    query = select(Article.id).limit(1)
-    try:
-        if isinstance(store, Connection):
-            return store.execute(query).first() is not None
-        with store.connect() as connection:
-            return connection.execute(query).first() is not None
-    except SQLAlchemyError:  # no schema yet (or no server): taken as a first run
-        return False
+    return datetime.now(UTC) - window if has_articles() else None

@@ -14,7 +14,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:
-    from newscrawl.stats import StatTable
+    from newscrawl.store.stats import StatTable
 
 FORMATS = ("table", "jsonl", "csv")
 TITLE_WIDTH = 60

@@ -150,6 +150,10 @@ ITEM_PIPELINES = {
     "newscrawl.pipelines.validate.ValidatePipeline": 200,
     "newscrawl.pipelines.store.StorePipeline": 300,
 }
+DOWNLOADER_MIDDLEWARES = {
+    # After Scrapy's RedirectMiddleware (600): sees an article's 3xx before it is followed.
+    "newscrawl.incremental.IncrementalRedirectMiddleware": 650,
+}
 SPIDER_MIDDLEWARES = {
     # Between the spider and the scheduler's duplicate filter (see its docstring).
     "newscrawl.incremental.IncrementalMiddleware": 950,

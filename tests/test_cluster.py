@@ -22,8 +22,8 @@ from newscrawl.cluster.lock import join_run, run_spec
 from newscrawl.cluster.scheduler import ClusterScheduler
 from newscrawl.cluster.seeding import SeedOnceMiddleware, claim_seeding
 from newscrawl.cluster.throttle import PortalBucket
-from newscrawl.lock import LockHeld, crawl_lock
 from newscrawl.spiders.ippen import LASTMOD, IppenSpider
+from newscrawl.store.lock import LockHeld, crawl_lock
 from tests.cluster_support import REDIS_SERVER, cluster_prefix, redis_client
 
 __all__ = ["cluster_prefix", "redis_client"]  # fixtures, imported for pytest

@@ -76,7 +76,8 @@ def test_no_reachable_source_exits_1_with_a_summary(tmp_path: Path) -> None:
     last_line = result.log.strip().splitlines()[-1]
     assert last_line.endswith(
         "newscrawl summary: new=0 updated=0 unchanged=0 duplicates=0 failed=0 deadletter=0 "
-        f"duration={result.stats['elapsed_time_seconds']:.1f}s finish_reason=finished exit=1"
+        f"duration={result.stats['elapsed_time_seconds']:.1f}s finish_reason=finished exit=1 "
+        "reason=no_source_answered"
     )
     assert result.stats["newscrawl/source/failed"] == 3  # robots.txt is Scrapy's, not a source
     # Scrapy logs the failed robots.txt with a traceback; the host being down is one line.
@@ -106,6 +107,7 @@ def test_unreachable_database_exits_1_without_password(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert result.stderr.startswith("newscrawl: error: database: ")
     assert result.stderr.count("\n") == 1
+    assert result.log.strip().endswith("newscrawl summary: exit=1 reason=database_unreachable")
     assert "hunter2" not in result.stderr + result.stdout + result.log
 
 

@@ -8,10 +8,10 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 
 from newscrawl.store import make_engine
-from newscrawl.store.models import Article, ArticleVersion
+from newscrawl.store.models import Article, ArticleUrl, ArticleVersion
 from newscrawl.urls import article_id
 from tests.crawling import REPO_ROOT, crawl, crawl_command, stored_articles
 from tests.mocknet import MockNetwork
@@ -145,3 +145,23 @@ def test_killed_crawl_resumes_from_jobdir_without_refetching(
     requested_after = article_requests(net)
     assert not set(requested_before) & set(requested_after)
     assert len(requested_after) == len(set(requested_after))
+
+
+def test_a_redirect_to_a_stored_story_is_not_followed(mock_network_factory, tmp_path: Path) -> None:
+    """An old slug the store does not know yet answers 301 with a URL it does know:
+    the target passes the incremental policy before Scrapy's RedirectMiddleware would
+    fetch it, and is not fetched."""
+    net: MockNetwork = mock_network_factory(articles_per_portal=6, seed=3)
+    database = f"sqlite:///{tmp_path / 'news.db'}"
+    assert crawl(net.registry_path, database, tmp_path).returncode == 0
+    old, new = net.spec.specials.redirect_old, net.spec.specials.redirect_new
+    engine = make_engine(database)
+    with engine.begin() as connection:  # as if the old slug had never been seen
+        connection.execute(delete(ArticleUrl).where(ArticleUrl.url == old))
+    engine.dispose()
+    net.reset_requests()
+    again = crawl(net.registry_path, database, tmp_path, *SINCE_2024)
+    assert again.returncode == 0, again.log[-3000:]
+    assert article_requests(net) == [old]
+    assert again.stats["newscrawl/incremental/skipped/redirect_stored"] == 1
+    assert new in stored_articles(database)

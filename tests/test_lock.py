@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from newscrawl.lock import LockHeld, crawl_lock
+from newscrawl.store.lock import LockHeld, crawl_lock
 
 HOLD_LOCK = textwrap.dedent(
     """
     import sys, time
-    from newscrawl.lock import crawl_lock
+    from newscrawl.store.lock import crawl_lock
     with crawl_lock(sys.argv[1]):
         print("locked", flush=True)
         time.sleep(60)

@@ -37,8 +37,7 @@ from sqlalchemy import Engine, create_engine, insert, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
-from newscrawl import query
-from newscrawl.store import make_engine, migrate, write_batch
+from newscrawl.store import make_engine, migrate, query, write_batch
 from newscrawl.store.models import CrawlRun
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -91,7 +91,8 @@ def test_precomputed_simhash_is_used_as_given(db_engine: Engine) -> None:
     )  # fmt: skip
     assert write_batch(db_engine, [copy]).outcomes[0].status == "duplicate"
     # Without the given hash the same text is a new story.
-    bare = dict(copy, simhash=None, article_id="91234568", url=url + "?x", fetched_url=url + "?x")
+    other = url.replace("91234567", "91234568")
+    bare = dict(copy, simhash=None, article_id="91234568", url=other, fetched_url=other)
     assert write_batch(db_engine, [bare]).outcomes[0].status == "new"
     with db_engine.connect() as conn:
         stored = conn.execute(select(Article.simhash).order_by(Article.id)).scalars().all()

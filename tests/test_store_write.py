@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -84,7 +84,8 @@ def test_recrawl_writes_nothing_to_articles(db_engine: Engine) -> None:
 
 def test_old_slug_tracking_url_and_second_portal_stay_one_story(db_engine: Engine) -> None:
     first = make_item()
-    old_slug = make_item(url=first["url"].replace("ambrosia-giftig", "ambrosia"))
+    old_slug = make_item(url=first["url"].replace("ambrosia-giftig", "ambrosia"),
+                         fetched_at=FETCHED_AT + timedelta(hours=1))  # fmt: skip
     old_slug["fetched_url"] = old_slug["url"]
     tracking = make_item(fetched_url=first["url"] + "?utm_source=feed")
     portal = make_item(fetched_url=MERKUR, fetched_site="merkur.de")
@@ -143,7 +144,7 @@ def test_near_duplicates_are_looked_for_within_a_week_of_publication(
     db_engine: Engine, days_later: int, status: str, mixed: bool
 ) -> None:
     """Copies run within days of each other; the lookup is bounded so it does not grow
-    with the archive (newscrawl.store.resolve.NEAR_DUPLICATE_WINDOW), per item even when
+    with the archive (newscrawl.store.lookup.NEAR_DUPLICATE_WINDOW), per item even when
     the batch holds stories of other months, as a crawl's batches do."""
     paragraphs = fixture_paragraphs()["nordkorea"]
     original = make_item(article_id="13747005", text="\n".join(paragraphs))
@@ -205,6 +206,8 @@ def test_changed_story_is_updated_and_versioned(db_engine: Engine) -> None:
     )  # fmt: skip
     stale = make_item(modified_at=FETCHED_AT + timedelta(hours=1), fetched_at=FETCHED_AT)
     assert write_batch(db_engine, [edited]).outcomes[0].status == "updated"
+    # A stale fetch never overwrites the row, but its content is part of the story's
+    # history (in another arrival order it would have been the row for a while).
     assert write_batch(db_engine, [retimed]).outcomes[0].status == "updated"
     assert write_batch(db_engine, [stale]).outcomes[0].status == "unchanged"
     story = _article(db_engine)
@@ -215,6 +218,7 @@ def test_changed_story_is_updated_and_versioned(db_engine: Engine) -> None:
     assert [(v.text, v.modified_at, v.fetched_at) for v in versions] == [
         (original["text"], None, FETCHED_AT),
         (edited["text"], edited["modified_at"], edited["fetched_at"]),
+        (original["text"], stale["modified_at"], FETCHED_AT),
     ]
     assert {v.article for v in versions} == {story.id}
 
@@ -262,11 +266,14 @@ def test_iso_strings_and_nul_bytes_are_accepted(db_engine: Engine) -> None:
 def test_canonical_url_names_the_story_whatever_the_id(db_engine: Engine) -> None:
     a = make_item(article_id="1000001", text="Erste Fassung.")
     b = make_item(article_id="1000002", text="Zweite Fassung.", url=a["url"],
-                  fetched_url="https://www.fr.de/anders-1000002.html")  # fmt: skip
+                  fetched_url="https://www.fr.de/anders-1000002.html",
+                  fetched_at=FETCHED_AT + timedelta(hours=1))  # fmt: skip
     result = write_batch(db_engine, [a, b])
-    assert [o.status for o in result.outcomes] == ["new", "updated"]
-    assert _count(db_engine, Article) == 1
-    assert _article(db_engine).article_id == "1000001"
+    # b is the later content of the publication its canonical names: the row, whichever
+    # arrived first. a's content bears the same (no) date: no version of its own.
+    assert [o.status for o in result.outcomes] == ["updated", "new"]
+    assert _count(db_engine, Article) == 1 and _count(db_engine, ArticleVersion) == 0
+    assert (_article(db_engine).article_id, _article(db_engine).text) == ("1000001", b["text"])
 
 
 REJECT_BOOM = {
@@ -297,3 +304,41 @@ def test_row_rejected_by_the_database_fails_alone(db_engine: Engine) -> None:
     ]
     assert _count(db_engine, Article) == 1
     assert set(_urls(db_engine)) == {items[0]["url"]}
+
+
+def test_refetch_and_copy_in_one_batch_are_one_story(db_engine: Engine) -> None:
+    """The batch plan once matched a copy only against stories it had found by SimHash
+    band, not against one it loaded by URL for a re-fetch in the same batch."""
+    paragraphs = fixture_paragraphs()["nordkorea"]
+    original = make_item(article_id="13747005", text="\n".join(paragraphs))
+    copy_url = "https://www.hna.de/politik/kim-jong-un-zurueck-91234567.html"
+    copy = make_item(
+        article_id="91234567", site="hna.de", url=copy_url, fetched_url=copy_url,
+        fetched_site="hna.de", text=_syndicated(paragraphs), authors=["Anna Schmidt"],
+    )  # fmt: skip
+    write_batch(db_engine, [original])
+    refetch = dict(original, fetched_at=FETCHED_AT + timedelta(hours=1))
+    result = write_batch(db_engine, [refetch, copy])
+    assert [o.status for o in result.outcomes] == ["unchanged", "duplicate"]
+    assert _count(db_engine, Article) == 1
+    story = _article(db_engine)
+    assert (story.url, story.authors) == (original["url"], ["Simone Jung"])
+
+
+def test_a_time_without_offset_is_berlin_time(db_engine: Engine) -> None:
+    """The one time rule (newscrawl.dates), for ISO strings and naive datetimes alike."""
+    naive = make_item(published_at="2024-04-26T20:44:00")
+    winter = datetime(2024, 1, 15, 10, 0)
+    naive_object = make_item(
+        article_id="93036631",
+        url="https://www.fr.de/x-93036631.html",
+        text="Andere Meldung.",
+        published_at=winter,
+    )
+    write_batch(db_engine, [naive, naive_object])
+    with db_engine.connect() as conn:
+        dates = dict(conn.execute(select(Article.article_id, Article.published_at)).all())
+    assert dates == {
+        "93036630": datetime(2024, 4, 26, 18, 44, tzinfo=UTC),
+        "93036631": datetime(2024, 1, 15, 9, 0, tzinfo=UTC),
+    }

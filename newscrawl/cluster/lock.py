@@ -9,7 +9,7 @@ died can be resumed (same spec) or replaced (other spec) without guessing.
 
 Against crawls outside the cluster on the same PostgreSQL store, every
 worker also holds a *shared* session advisory lock on the key the standalone
-crawl takes exclusively (newscrawl.lock): a standalone crawl and a cluster
+crawl takes exclusively (newscrawl.store.lock): a standalone crawl and a cluster
 run exclude each other, while the cluster's workers share.
 """
 
@@ -21,14 +21,13 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import Iterator, Mapping, MutableMapping
+from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 import redis
 from scrapy.settings import BaseSettings
-from sqlalchemy import Connection, text
 
 from newscrawl.cluster.config import (
     REDIS_DOWN,
@@ -42,8 +41,7 @@ from newscrawl.cluster.config import (
     redis_url,
 )
 from newscrawl.incremental import run_since
-from newscrawl.lock import LockHeld, advisory_key, crawl_lock
-from newscrawl.store.engine import make_engine
+from newscrawl.store.lock import LockHeld, crawl_lock, shared_crawl_lock
 
 # A worker whose heartbeat is older than this is dead for the others.
 HEARTBEAT_TTL_MS = 15_000
@@ -170,7 +168,7 @@ def join_run(
 @contextlib.contextmanager
 def cluster_lock(settings: BaseSettings, spider_args: MutableMapping[str, Any]) -> Iterator[None]:
     """The crawl command's lock: the cluster run when NEWSCRAWL_REDIS_URL is set, else the
-    database lock of newscrawl.lock.
+    database lock of newscrawl.store.lock.
 
     In a cluster it puts the run id and worker name into ``settings`` and the
     run's ``since`` into ``spider_args``: newscrawl.incremental decides the
@@ -184,8 +182,8 @@ def cluster_lock(settings: BaseSettings, spider_args: MutableMapping[str, Any]) 
             yield
         return
     client = connect(url)
-    with _shared_store_lock(settings["NEWSCRAWL_DATABASE_URL"]) as connection:
-        since = _since_for_a_new_run(settings, spider_args, connection)
+    with shared_crawl_lock(settings["NEWSCRAWL_DATABASE_URL"]) as has_articles:
+        since = _since_for_a_new_run(settings, spider_args, has_articles)
         try:
             spec = run_spec(spider_args)
             membership = join_run(client, Keys(prefix(settings)), spec, worker_name(), since)
@@ -203,31 +201,11 @@ def cluster_lock(settings: BaseSettings, spider_args: MutableMapping[str, Any]) 
 
 
 def _since_for_a_new_run(
-    settings: BaseSettings, spider_args: Mapping[str, Any], connection: Connection
+    settings: BaseSettings, spider_args: Mapping[str, Any], has_articles: Callable[[], bool]
 ) -> str:
     """The cut-off newscrawl.incremental would choose now, made absolute (ISO)."""
     if not settings.getbool("NEWSCRAWL_INCREMENTAL", True):
         return ""
     window = timedelta(hours=settings.getfloat("NEWSCRAWL_INCREMENTAL_WINDOW_HOURS", 72.0))
-    since = run_since(spider_args.get("since"), window, connection)
-    connection.rollback()  # no transaction left open (and holding a snapshot) all crawl long
+    since = run_since(spider_args.get("since"), window, has_articles)
     return since.isoformat() if since else ""  # "" is a backfill
-
-
-@contextlib.contextmanager
-def _shared_store_lock(database_url: str) -> Iterator[Connection]:
-    engine = make_engine(database_url, pool_size=1, max_overflow=0)
-    key = advisory_key()
-    try:
-        with engine.connect() as connection:
-            got = connection.execute(text("SELECT pg_try_advisory_lock_shared(:k)"), {"k": key})
-            if not got.scalar():
-                raise LockHeld("a crawl outside the cluster is running on this database")
-            connection.commit()
-            try:
-                yield connection
-            finally:
-                with contextlib.suppress(Exception):
-                    connection.execute(text("SELECT pg_advisory_unlock_shared(:k)"), {"k": key})
-    finally:
-        engine.dispose()

@@ -14,18 +14,16 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
 from scrapy.commands import ScrapyCommand
-from sqlalchemy import Engine, inspect
-from sqlalchemy.exc import SQLAlchemyError
 
-from newscrawl import output, query, stats
+from newscrawl import output
 from newscrawl.logs import redact
 from newscrawl.network import DEFAULT_SITES_PATH, Network, RegistryError
-from newscrawl.store.engine import database_url, display_url, make_engine
-from newscrawl.store.models import Article
+from newscrawl.store import query, stats
+from newscrawl.store.engine import display_url
+from newscrawl.store.query import Database as Engine
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 SUBCOMMANDS = ("search", "show", "stats")
@@ -97,7 +95,9 @@ class Command(ScrapyCommand):
             self._fail(str(exc), exc.status)
         except query.QueryError as exc:
             self._fail(str(exc), EXIT_USAGE)
-        except SQLAlchemyError as exc:
+        except query.DatabaseUnusable as exc:
+            self._fail(str(exc), EXIT_FAILED)
+        except query.DATABASE_ERRORS as exc:
             if query.is_interrupted(exc):
                 self._interrupted()
             else:
@@ -140,7 +140,6 @@ class Command(ScrapyCommand):
             raise CommandError(f"unknown format {opts.format!r}; use table, jsonl or csv")
         engine = self._engine(opts.database)
         try:
-            self._check_schema(engine)
             handler = getattr(self, f"_{subcommand}")
             handler(engine, rest, opts)
         finally:
@@ -148,30 +147,9 @@ class Command(ScrapyCommand):
 
     def _engine(self, url: str | None) -> Engine:
         assert self.settings is not None
-        try:
-            parsed = database_url(url or self.settings.get("NEWSCRAWL_DATABASE_URL"))
-        except ValueError as exc:
-            raise CommandError(str(exc)) from None
+        parsed = query.parse_database_url(url or self.settings.get("NEWSCRAWL_DATABASE_URL"))
         self._url_shown = display_url(parsed)
-        # A missing SQLite file would be created empty: say what is wrong instead.
-        database = parsed.database
-        file_backed = database not in (None, "", ":memory:")
-        if parsed.get_backend_name() == "sqlite" and file_backed and not Path(database).is_file():
-            raise CommandError(
-                f"database {self._url_shown} does not exist; crawl first or give --database",
-                EXIT_FAILED,
-            )
-        return query.interruptible(make_engine(parsed))
-
-    def _check_schema(self, engine: Engine) -> None:
-        # Without this an empty or foreign database fails with "no such table: articles"
-        # (SQLite) or "relation does not exist" (PostgreSQL), which does not say what to do.
-        if not inspect(engine).has_table(Article.__tablename__):
-            raise CommandError(
-                f"the database at {self._url_shown} has no newscrawl tables; "
-                "run a crawl or `python -m newscrawl.store upgrade`",
-                EXIT_FAILED,
-            )
+        return query.open_database(parsed)
 
     def _filters(self, engine: Engine, opts: argparse.Namespace) -> query.Filters:
         site = None

@@ -5,7 +5,8 @@ monitoring need to know whether it *worked*, so this one reads the crawl's
 final stats. Exit statuses (documented in the README):
 
 * 0 the crawl finished and stored everything it extracted
-* 1 the crawl failed: interrupted, or no source of any selected portal answered
+* 1 the crawl failed: interrupted, database unreachable, or no source of any selected
+  portal answered
 * 2 bad arguments or settings (unknown site, unreadable registry)
 * 3 items could not be written and wait in the dead-letter file
 * 75 another crawl holds this database's lock, or (NEWSCRAWL_REDIS_URL) a cluster run
@@ -22,32 +23,41 @@ from typing import Any
 
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.exceptions import UsageError
-from sqlalchemy.exc import SQLAlchemyError
 
 from newscrawl.cluster import ClusterUnavailable, check_settings, cluster_lock
 from newscrawl.dates import parse_since
-from newscrawl.lock import LockHeld
 from newscrawl.logs import redact
 from newscrawl.network import DEFAULT_SITES_PATH, Network, RegistryError
+from newscrawl.store import StoreError
+from newscrawl.store.lock import LockHeld
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_DEADLETTER, EXIT_LOCKED = 0, 1, 2, 3, 75
 
 
 def exit_status(stats: Mapping[str, Any]) -> int:
+    return exit_reason(stats)[0]
+
+
+def exit_reason(stats: Mapping[str, Any]) -> tuple[int, str | None]:
+    """The exit status and, when it is not 0, why: the summary line's ``reason=``."""
     if stats.get("newscrawl/store/deadletter", 0):
-        return EXIT_DEADLETTER
-    if stats.get("finish_reason") != "finished":
-        return EXIT_FAILED
+        return EXIT_DEADLETTER, "deadletter"
+    if stats.get("newscrawl/store/unreachable", 0):
+        return EXIT_FAILED, "database_unreachable"
+    finish_reason = stats.get("finish_reason")
+    if finish_reason != "finished":
+        return EXIT_FAILED, "interrupted" if finish_reason == "shutdown" else str(finish_reason)
     sources_ok = sum(
         stats.get(f"newscrawl/source/{kind}", 0) for kind in ("sitemap", "feed", "page")
     )
     if sources_ok == 0 and stats.get("newscrawl/source/failed", 0):
-        return EXIT_FAILED
-    return EXIT_OK
+        return EXIT_FAILED, "no_source_answered"
+    return EXIT_OK, None
 
 
-def summary(stats: Mapping[str, Any], status: int) -> str:
-    """The run in one line, the last of the log: what cron mails and people grep."""
+def summary(stats: Mapping[str, Any], status: int, reason: str | None = None) -> str:
+    """The run in one line, the last of the log: what cron mails and people grep;
+    a failed run ends with ``reason=`` (``exit_reason``)."""
 
     def count(*keys: str) -> int:
         return int(sum(stats.get(f"newscrawl/{key}", 0) for key in keys))
@@ -59,6 +69,7 @@ def summary(stats: Mapping[str, Any], status: int) -> str:
         f"deadletter={count('store/deadletter')} "
         f"duration={float(stats.get('elapsed_time_seconds', 0.0)):.1f}s "
         f"finish_reason={stats.get('finish_reason', 'unknown')} exit={status}"
+        + (f" reason={reason}" if status and reason else "")
     )
 
 
@@ -85,9 +96,12 @@ class Command(ScrapyCrawlCommand):
             self._error(exc, EXIT_LOCKED)
         except ClusterUnavailable as exc:
             self._error(exc, EXIT_FAILED)
-        except SQLAlchemyError as exc:
-            cause = getattr(exc, "orig", None) or exc
-            self._error(f"database: {str(cause).strip().splitlines()[0]}", EXIT_FAILED)
+        except StoreError as exc:
+            self._error(f"database: {exc}", EXIT_FAILED)
+            # No crawl ran, so no stats: the summary line says why, in the log.
+            logging.getLogger("newscrawl").error(
+                "newscrawl summary: exit=%d reason=database_unreachable", EXIT_FAILED
+            )
 
     def _error(self, message: object, status: int) -> None:
         print(f"newscrawl: error: {redact(str(message))}", file=sys.stderr)
@@ -102,11 +116,11 @@ class Command(ScrapyCrawlCommand):
             self.exitcode = EXIT_FAILED
             return
         stats = crawler.stats.get_stats()
-        self.exitcode = exit_status(stats)
+        self.exitcode, reason = exit_reason(stats)
         if stats.get("newscrawl/cluster/redis_unavailable"):
-            self.exitcode = self.exitcode or EXIT_FAILED
+            self.exitcode, reason = self.exitcode or EXIT_FAILED, reason or "redis_unreachable"
             self._error("Redis went away mid-run; this worker stopped", self.exitcode)
         logging.getLogger("newscrawl").log(
             logging.INFO if self.exitcode == EXIT_OK else logging.ERROR,
-            summary(stats, self.exitcode),
+            summary(stats, self.exitcode, reason),
         )

@@ -72,7 +72,7 @@ from multiprocessing.context import ForkServerContext, ForkServerProcess
 PRELOAD = [
     __name__,  # first: the fork server's guards start before the heavy imports
     "newscrawl.pipelines.extract",
-    "newscrawl.pipelines.writer",
+    "newscrawl.store.writer",
     "scrapy.cmdline",
 ]
 

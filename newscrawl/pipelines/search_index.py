@@ -1,8 +1,8 @@
 """``SearchIndexer``: keeps PostgreSQL's search index up with a crawl's writes.
 
-The store pipeline writes with ``write_batch(..., index_search=False)`` and pokes this indexer
-after each batch; it fills ``search_vector`` (``store.search.index_pending``) in its own
-thread, on its own pooled connection, so on PostgreSQL the server's costliest per-row
+The store's writer writes with ``write_batch(..., index_search=False)`` and the pipeline
+pokes this indexer after each batch; it fills ``search_vector`` (``Store.index_pending``)
+in its own thread, on its own pooled connection, so on PostgreSQL the server's costliest per-row
 work (the ``german`` tsvector) runs beside the next batch's writes instead of inside
 them. The pipeline waits for it at close, so a finished crawl is fully searchable. If
 the database fails here, nothing is lost: the stories are stored and stay pending for
@@ -18,22 +18,20 @@ from typing import Any
 
 from scrapy.statscollectors import StatsCollector
 from scrapy.utils.defer import maybe_deferred_to_future
-from sqlalchemy import Engine
 from twisted.internet import threads
 from twisted.python.failure import Failure
 
-from newscrawl.pipelines.writer import one_line
-from newscrawl.store import index_pending
+from newscrawl.store import Store
 
 logger = logging.getLogger(__name__)
 STATS = "newscrawl/store"
 
 
 class SearchIndexer:
-    def __init__(self, engine: Engine, stats: StatsCollector) -> None:
-        self.engine = engine
+    def __init__(self, store: Store, stats: StatsCollector) -> None:
+        self.store = store
         self.stats = stats
-        self.enabled = engine.dialect.name == "postgresql"
+        self.enabled = store.indexes_beside_writes
         self._running: Any = None
         self._again = False
         self._failed = False
@@ -58,7 +56,7 @@ class SearchIndexer:
         # Runs in a thread; the stats collector is a plain dict, safe to bump from here.
         started = time.perf_counter()
         try:
-            self.stats.inc_value(f"{STATS}/indexed", index_pending(self.engine))
+            self.stats.inc_value(f"{STATS}/indexed", self.store.index_pending())
         finally:
             self.stats.inc_value(f"{STATS}/index_seconds", time.perf_counter() - started)
 
@@ -70,7 +68,7 @@ class SearchIndexer:
             self._failed = True
             logger.warning(
                 "Search index not updated (%s); the stories stay pending until the next "
-                "crawl or 'python -m newscrawl.store index'", one_line(result.value),
+                "crawl or 'python -m newscrawl.store index'", result.value,
             )  # fmt: skip
             return
         if self._again:

@@ -1,6 +1,7 @@
 """The deduplicating article store: one row per story, every publication URL, versions.
 
-Public API::
+The crawl side uses ``Store`` (``front.py``), the one door; the functions below are the
+store's own building blocks (and the tests' and benchmarks' way in)::
 
     engine = make_engine(url)           # sqlite:///data/news.db or postgresql://...
     migrate(engine)                     # create or upgrade the schema (Alembic, head)
@@ -22,12 +23,18 @@ from sqlalchemy.engine import URL
 
 from newscrawl.store.dedup import fingerprint
 from newscrawl.store.engine import display_url, make_engine, write_transaction
+from newscrawl.store.errors import StoreError
+from newscrawl.store.front import Store, StoredFetch
+from newscrawl.store.rejected import page_from as rejected_page
 from newscrawl.store.search import index_pending, pending_count, search
 from newscrawl.store.write import BatchResult, ItemOutcome, write_batch
 
 __all__ = [
     "BatchResult",
     "ItemOutcome",
+    "Store",
+    "StoreError",
+    "StoredFetch",
     "alembic_config",
     "display_url",
     "fingerprint",
@@ -35,6 +42,7 @@ __all__ = [
     "make_engine",
     "migrate",
     "pending_count",
+    "rejected_page",
     "search",
     "write_batch",
 ]

@@ -2,15 +2,20 @@
 
     python -m newscrawl.store upgrade [URL]
     python -m newscrawl.store index [URL]
-    python -m newscrawl.store reimport [--database URL] data/deadletter.jsonl
+    python -m newscrawl.store reimport [--database URL | --into URL] data/deadletter.jsonl
 
-URL defaults to ``NEWSCRAWL_DATABASE_URL`` or ``sqlite:///data/news.db``.
+URL defaults to ``NEWSCRAWL_DATABASE_URL`` or ``sqlite:///data/news.db``. ``reimport``
+sends each dead letter home: to the database its line records (with the password of
+``NEWSCRAWL_DATABASE_URL`` when that names the same database; else libpq's own, e.g.
+``~/.pgpass``). ``--database`` must name that database; ``--into`` stores the items in
+another one. The file is archived only when every item went in.
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections import Counter
 from collections.abc import Sequence
@@ -23,6 +28,7 @@ from newscrawl.store import (
     migrate,
     write_batch,
 )
+from newscrawl.store.engine import DATABASE_URL_ENV, database_url, without_password
 
 REIMPORT_BATCH = 500
 
@@ -41,22 +47,52 @@ def _index(url: str | None) -> int:
     return 0
 
 
-def _reimport(url: str | None, path: str) -> int:
-    engine = make_engine(url)
-    migrate(engine)
+def _home(url: str) -> str:
+    """A database URL without its password: how a dead-letter line names its database."""
+    return without_password(url)
+
+
+def _targets(path: str, database: str | None, into: str | None) -> dict[str, list[dict]]:
+    """Database URL → the items of ``path`` to store there."""
+    env = os.environ.get(DATABASE_URL_ENV)
+    targets: dict[str, list[dict]] = {}
+    for number, item in deadletter.read(path):
+        recorded = item.pop(deadletter.DATABASE_KEY, None)
+        if into:
+            target = into
+        elif database:
+            if recorded and _home(recorded) != _home(database):
+                raise ValueError(
+                    f"{path}:{number} was meant for {display_url(recorded)}, not "
+                    f"{display_url(database)}; use --into to store it there anyway"
+                )
+            target = database
+        elif recorded:
+            target = env if env and _home(env) == _home(recorded) else recorded
+        else:  # written before dead letters named their database
+            target = str(database_url(None).render_as_string(hide_password=False))
+        targets.setdefault(target, []).append(item)
+    return targets
+
+
+def _reimport(path: str, database: str | None, into: str | None) -> int:
     totals: Counter[str] = Counter()
-    batch: list[dict] = []
-    for _number, item in deadletter.read(path):
-        batch.append(item)
-        if len(batch) >= REIMPORT_BATCH:
-            totals.update(write_batch(engine, batch).counts())
-            batch = []
-    if batch:
-        totals.update(write_batch(engine, batch).counts())
+    for url, items in _targets(path, database, into).items():
+        engine = make_engine(url)
+        try:
+            migrate(engine)
+            for start in range(0, len(items), REIMPORT_BATCH):
+                totals.update(write_batch(engine, items[start : start + REIMPORT_BATCH]).counts())
+        finally:
+            engine.dispose()
+        print(f"{display_url(url)}: {len(items)} items from {path}")
+    summary = ", ".join(f"{totals[key]} {key}" for key in sorted(totals) if totals[key])
+    if totals["failed"]:
+        print(f"re-imported {path} ({summary}); kept it: {totals['failed']} items did not go in")
+        return 1
     target = deadletter.archive(path)
-    summary = ", ".join(f"{totals[key]} {key}" for key in sorted(totals))
-    print(f"{display_url(engine)}: re-imported {path} ({summary or 'no items'}); moved to {target}")
-    return 1 if totals["failed"] else 0
+    print(f"re-imported {path} ({summary or 'no items'}); moved to {target}")
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -73,7 +109,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     index.add_argument("url", nargs="?", help="database URL")
     reimport = commands.add_parser("reimport", help="store the items of a dead-letter file")
-    reimport.add_argument("--database", help="database URL")
+    where = reimport.add_mutually_exclusive_group()
+    where.add_argument("--database", help="the database the file was meant for")
+    where.add_argument("--into", metavar="URL", help="store the items in this database instead")
     reimport.add_argument("path", help="dead-letter file (JSON lines)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
@@ -82,7 +120,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _upgrade(args.url)
         if args.command == "index":
             return _index(args.url)
-        return _reimport(args.database, args.path)
+        return _reimport(args.path, args.database, args.into)
     except (ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

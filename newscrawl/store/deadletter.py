@@ -1,7 +1,9 @@
 """The dead-letter file: items that could not be written, kept for ``reimport``.
 
 JSON lines, one item per line, datetimes as ISO 8601 strings (``write_batch`` accepts
-them back). Appending is line-atomic enough for one crawl process per file.
+them back). Each line names the database the item was meant for (``DATABASE_KEY``: its
+URL without the password), so ``reimport`` sends it home. Appending is line-atomic
+enough for one crawl process per file.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 DEFAULT_PATH = "data/deadletter.jsonl"
+DATABASE_KEY = "_database"
 
 
 def _default(value: Any) -> Any:
@@ -23,11 +26,15 @@ def _default(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
-def append(path: str | Path, items: list[dict[str, Any]]) -> None:
-    """Append ``items`` to the file at ``path``, creating it and its folder."""
+def append(path: str | Path, items: list[dict[str, Any]], database: str | None = None) -> None:
+    """Append ``items`` to the file at ``path``, creating it and its folder; ``database``
+    (a URL without its password) is recorded on every line."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    lines = "".join(json.dumps(item, default=_default, ensure_ascii=False) + "\n" for item in items)
+    marked = [{**item, DATABASE_KEY: database} if database else item for item in items]
+    lines = "".join(
+        json.dumps(item, default=_default, ensure_ascii=False) + "\n" for item in marked
+    )
     with path.open("a", encoding="utf-8") as handle:
         handle.write(lines)
         handle.flush()

@@ -49,6 +49,14 @@ def display_url(url: str | URL | Engine) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
+def without_password(url: str | URL) -> str:
+    """The URL with no password at all (libpq finds it itself, e.g. in ``~/.pgpass``):
+    how a dead-letter line names the database it was meant for."""
+    # URL.set(password=None) keeps the password (None means "unchanged"); the URL is a
+    # named tuple, and _replace is how to clear a field.
+    return database_url(url)._replace(password=None).render_as_string(hide_password=False)
+
+
 def make_engine(url: str | URL | None = None, **kwargs: Any) -> Engine:
     """An engine for ``url`` with the settings a concurrent crawler needs.
 

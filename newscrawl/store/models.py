@@ -115,7 +115,10 @@ class Article(Base):
     published_at: Mapped[datetime | None] = mapped_column(index=True, doc="First published.")
     modified_at: Mapped[datetime | None] = mapped_column(doc="Last modified, per the page.")
     first_seen_at: Mapped[datetime] = mapped_column(doc="When the crawler first stored it.")
-    fetched_at: Mapped[datetime] = mapped_column(doc="Fetch time of the stored content.")
+    fetched_at: Mapped[datetime] = mapped_column(doc="First fetch of the stored content.")
+    canonical_declared_at: Mapped[datetime | None] = mapped_column(
+        doc="Latest fetch whose page named `url` as its rel=canonical (null: none did)."
+    )
     content_hash: Mapped[str] = mapped_column(
         String(64), doc="SHA-256 of title, lead and text: equal hash = unchanged content."
     )

@@ -16,8 +16,8 @@ from typing import Any
 from sqlalchemy import Connection, case, delete, func
 from sqlalchemy.dialects import postgresql, sqlite
 
+from newscrawl.store.lookup import _chunks, _in
 from newscrawl.store.models import MAX_URL_LENGTH, RejectedPage
-from newscrawl.store.resolve import _chunks, _in
 from newscrawl.store.validate import ItemError, _date, _string
 
 MAX_REASON = 255

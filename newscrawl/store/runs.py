@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Engine, insert, update
+from sqlalchemy.exc import SQLAlchemyError
 
 from newscrawl.store.engine import write_transaction
 from newscrawl.store.models import CrawlRun
 
+logger = logging.getLogger(__name__)
 RUN_STATUSES = ("running", "finished", "failed", "interrupted")
 COUNT_COLUMNS = ("new", "updated", "unchanged", "duplicates", "failed")
 
@@ -51,3 +54,26 @@ def finish_run(engine: Engine, run_id: int, status: str, counts: dict[str, int])
             .where(CrawlRun.id == run_id)
             .values(status=status, finished_at=datetime.now(UTC), **values)
         )
+
+
+def mark_interrupted(engine: Engine) -> int:
+    """Close every run still ``running`` as ``interrupted``, finished when found.
+
+    Called by a crawl that has just taken the database's crawl lock: no other crawl can
+    be running, so such a row belongs to one that died (killed, lost its database)
+    before it could close it. Returns how many; a database without the table (a first
+    crawl) or out of reach has none to mark (the crawl finds out soon enough).
+    """
+    try:
+        with write_transaction(engine) as conn:
+            marked = conn.execute(
+                update(CrawlRun)
+                .where(CrawlRun.status == "running")
+                .values(status="interrupted", finished_at=datetime.now(UTC))
+            ).rowcount
+    except SQLAlchemyError as exc:
+        logger.debug("No runs marked interrupted: %s", exc)
+        return 0
+    if marked:
+        logger.warning("Marked %d crawl runs left running by dead crawls as interrupted", marked)
+    return marked

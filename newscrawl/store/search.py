@@ -40,7 +40,8 @@ from newscrawl.store.models import Article
 
 _TERM = re.compile(r'(-?)"([^"]*)"|(-?)(\S+)')
 # Internal columns: not part of a search result.
-_HIDDEN = {"simhash_band0", "simhash_band1", "simhash_band2", "simhash_band3"}
+_HIDDEN = {"simhash_band0", "simhash_band1", "simhash_band2", "simhash_band3",
+           "canonical_declared_at"}  # fmt: skip
 RESULT_COLUMNS = [c for c in Article.__table__.c if c.name not in _HIDDEN]
 TITLE_WEIGHT, LEAD_WEIGHT, TEXT_WEIGHT = 10.0, 5.0, 1.0
 _FTS = table("articles_fts", column("rowid"))

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from functools import cached_property
 from typing import Any
 
+from newscrawl.dates import NETWORK_ZONE, parse_timestamp
 from newscrawl.store import dedup
 from newscrawl.store.models import MAX_URL_LENGTH
 
@@ -102,13 +103,14 @@ def _date(item: dict[str, Any], name: str) -> datetime | None:
     if value is None or value == "":
         return None
     if isinstance(value, str):  # the dead-letter file and JSON feeds carry ISO strings
-        try:
-            value = datetime.fromisoformat(value)
-        except ValueError:
-            raise ItemError("bad_date", f"{name} is not an ISO date: {value[:40]!r}") from None
+        parsed = parse_timestamp(value)
+        if parsed is None:
+            raise ItemError("bad_date", f"{name} is not an ISO date: {value[:40]!r}")
+        return parsed
     if not isinstance(value, datetime):
         raise ItemError("bad_date", f"{name} must be a datetime, not {type(value).__name__}")
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    # The one time rule (newscrawl.dates): no offset is the network's time, Berlin.
+    return (value.replace(tzinfo=NETWORK_ZONE) if value.tzinfo is None else value).astimezone(UTC)
 
 
 def _list(item: dict[str, Any], name: str) -> list[Any]:

@@ -13,20 +13,24 @@ import sqlite3
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
     Engine,
     Select,
     event,
+    inspect,
     literal,
     or_,
     select,
     union,
 )
+from sqlalchemy.engine import URL
 from sqlalchemy.exc import SQLAlchemyError
 
-from newscrawl.dates import parse_since, parse_timestamp
+from newscrawl.dates import parse_since, parse_user_time
+from newscrawl.store.engine import database_url, display_url, make_engine
 from newscrawl.store.models import Article, ArticleUrl, ArticleVersion
 from newscrawl.store.search import RESULT_COLUMNS, search
 from newscrawl.store.search import _filters as store_filters
@@ -41,8 +45,50 @@ SQLITE_PROGRESS_STEPS = 10_000
 """SQLite virtual machine steps between two chances for Ctrl-C (a few microseconds)."""
 
 
+Database = Engine
+"""What the reading functions take: an engine from ``open_database``."""
+DATABASE_ERRORS = (SQLAlchemyError,)
+"""What a failing database raises through these functions (``is_interrupted`` tells
+Ctrl-C apart)."""
+
+
 class QueryError(ValueError):
     """Input that cannot be answered (unknown site, bad date); the message is one line."""
+
+
+class DatabaseUnusable(Exception):
+    """No database to read at that URL (no file, no newscrawl tables); one line."""
+
+
+def parse_database_url(url: str | None) -> URL:
+    """The URL to read (``QueryError`` if it is none); ``display_url`` of it for messages."""
+    try:
+        return database_url(url)
+    except ValueError as exc:
+        raise QueryError(str(exc)) from None
+
+
+def open_database(parsed: URL) -> Database:
+    """An interruptible engine on a database that holds the newscrawl tables."""
+    shown = display_url(parsed)
+    # A missing SQLite file would be created empty: say what is wrong instead.
+    database = parsed.database
+    file_backed = database not in (None, "", ":memory:")
+    if parsed.get_backend_name() == "sqlite" and file_backed and not Path(database).is_file():
+        raise DatabaseUnusable(f"database {shown} does not exist; crawl first or give --database")
+    engine = interruptible(make_engine(parsed))
+    # Without this an empty or foreign database fails with "no such table: articles"
+    # (SQLite) or "relation does not exist" (PostgreSQL), which does not say what to do.
+    try:
+        if not inspect(engine).has_table(Article.__tablename__):
+            raise DatabaseUnusable(
+                f"the database at {shown} has no newscrawl tables; "
+                "run a crawl or `python -m newscrawl.store upgrade`"
+            )
+    except BaseException:
+        engine.dispose()
+        raise
+    return engine
 
 
 @dataclass(frozen=True)
@@ -117,7 +163,7 @@ def parse_since_arg(value: str) -> datetime:
 
 def parse_until_arg(value: str) -> datetime:
     """An ISO date or datetime; a bare date means the whole of that day (UTC)."""
-    parsed = parse_timestamp(value)
+    parsed = parse_user_time(value)
     if parsed is None:
         raise QueryError(f"--until {value!r} is not an ISO date (2024-04-26) or datetime")
     if _DATE_ONLY.match(value):

@@ -13,13 +13,18 @@ import contextlib
 import fcntl
 import hashlib
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from sqlalchemy import URL, text
+from sqlalchemy import URL, select, text
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.pool import NullPool
 
 from newscrawl.store.engine import database_url as normalized_url
 from newscrawl.store.engine import make_engine
+from newscrawl.store.errors import store_errors
+from newscrawl.store.models import Article
+from newscrawl.store.runs import mark_interrupted
 
 
 class LockHeld(RuntimeError):
@@ -28,14 +33,28 @@ class LockHeld(RuntimeError):
 
 @contextlib.contextmanager
 def crawl_lock(database_url: str, name: str = "newscrawl") -> Iterator[None]:
-    """Hold the crawl lock of ``database_url`` for the ``with`` block, or raise LockHeld."""
+    """Hold the crawl lock of ``database_url`` for the ``with`` block, or raise LockHeld.
+
+    Whoever holds it is the only crawl: runs left ``running`` belong to dead crawls and
+    are marked ``interrupted`` as soon as it is taken.
+    """
     url = normalized_url(database_url)
-    if url.get_backend_name() == "sqlite":
-        with _file_lock(_sqlite_lock_path(url.database)):
-            yield
-    else:
-        with _advisory_lock(url, name):
-            yield
+    held = (
+        _file_lock(_sqlite_lock_path(url.database))
+        if url.get_backend_name() == "sqlite"
+        else _advisory_lock(url, name)
+    )
+    with store_errors(), held:
+        _mark_dead_runs(url)
+        yield
+
+
+def _mark_dead_runs(url: URL) -> None:
+    engine = make_engine(url, poolclass=NullPool)
+    try:
+        mark_interrupted(engine)
+    finally:
+        engine.dispose()
 
 
 def _sqlite_lock_path(database: str | None) -> Path:
@@ -81,5 +100,36 @@ def _advisory_lock(url: URL, name: str) -> Iterator[None]:
                 # A lost connection has released the lock already.
                 with contextlib.suppress(Exception):
                     connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
+    finally:
+        engine.dispose()
+
+
+@contextlib.contextmanager
+def shared_crawl_lock(database_url: str) -> Iterator[Callable[[], bool]]:
+    """A cluster worker's share of the PostgreSQL crawl lock (``LockHeld`` while a crawl
+    outside the cluster holds it exclusively); yields ``has_articles()`` asked on the
+    lock's own connection, without a transaction left open all crawl long."""
+    engine = make_engine(database_url, pool_size=1, max_overflow=0)
+    key = advisory_key()
+    try:
+        with store_errors(), engine.connect() as connection:
+            got = connection.execute(text("SELECT pg_try_advisory_lock_shared(:k)"), {"k": key})
+            if not got.scalar():
+                raise LockHeld("a crawl outside the cluster is running on this database")
+            connection.commit()
+
+            def has_articles() -> bool:
+                try:
+                    return connection.execute(select(Article.id).limit(1)).first() is not None
+                except SQLAlchemyError:  # no schema yet: a first run
+                    return False
+                finally:
+                    connection.rollback()
+
+            try:
+                yield has_articles
+            finally:
+                with contextlib.suppress(Exception):
+                    connection.execute(text("SELECT pg_advisory_unlock_shared(:k)"), {"k": key})
     finally:
         engine.dispose()

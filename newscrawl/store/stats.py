@@ -26,8 +26,8 @@ from sqlalchemy import (
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 
-from newscrawl.query import Filters
 from newscrawl.store.models import Article, ArticleUrl, CrawlRun
+from newscrawl.store.query import Filters
 
 STAT_TABLES = ("days", "sections", "authors", "syndicated", "runs")
 

@@ -1,4 +1,4 @@
-"""``WriterProcess``: the store pipeline's ``write_batch`` calls, in a process of their own.
+"""``WriterProcess``: the ``Store``'s ``write_batch`` calls, in a process of their own.
 
 Why not a thread: the crawl process is the crawl's bottleneck, and a writer thread there
 competed with the reactor for the GIL. sqlite3 and psycopg release it around every
@@ -24,32 +24,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Engine
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from newscrawl.logs import follow_log_rules
 from newscrawl.pipelines.processes import forkserver_context
-from newscrawl.store import make_engine, write_batch
-from newscrawl.store.write import BatchResult
-
-
-class StoreUnavailable(Exception):
-    """The database could not be reached (or the writer process died): retry later."""
-
-
-class StoreRefused(Exception):
-    """The database refused the batch for a reason a retry will not fix."""
-
-
-def is_outage(exc: BaseException) -> bool:
-    """Whether ``exc`` means 'the database is unreachable or full', worth retrying."""
-    if isinstance(exc, OperationalError | InterfaceError | StoreUnavailable):
-        return True
-    return isinstance(exc, DBAPIError) and exc.connection_invalidated
-
-
-def one_line(exc: BaseException) -> str:
-    orig = getattr(exc, "orig", None) or exc
-    return (str(orig).strip().splitlines() or [type(orig).__name__])[0]
+from newscrawl.store.engine import make_engine
+from newscrawl.store.errors import StoreRefused, StoreUnavailable, is_outage, one_line
+from newscrawl.store.write import BatchResult, write_batch
 
 
 @dataclass
