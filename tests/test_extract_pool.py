@@ -145,7 +145,7 @@ def test_bad_pages_are_dropped_with_their_reason(html: str) -> None:
 _FIRST_TASK_SEES = """
 import multiprocessing, sys
 from concurrent.futures import ProcessPoolExecutor
-from newscrawl.pipelines.processes import forkserver_context
+from newscrawl.processes import forkserver_context
 if sys.argv[1] == "preloaded":
     context = forkserver_context()
 else:

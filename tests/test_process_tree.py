@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from newscrawl.pipelines.processes import forkserver_context, started_as_fork_server
+from newscrawl.processes import forkserver_context, started_as_fork_server
 from tests import proctree
 from tests.crawling import REPO_ROOT, crawl_command
 from tests.mocknet import MockNetwork
@@ -34,7 +34,7 @@ GONE_WITHIN = 10.0
          True),
         (["python3", "-c", "from multiprocessing.resource_tracker import main;main(16)"], False),
         (["/venv/bin/scrapy", "crawl", "ippen"], False),
-        (["python3", "-c", "import newscrawl.pipelines.processes"], False),
+        (["python3", "-c", "import newscrawl.processes"], False),
         (["python3", "-c"], False),
         (["-c"], False),
         ([], False),
@@ -210,7 +210,7 @@ def test_ctrl_c_while_the_fork_server_starts_stops_the_crawl_without_a_traceback
 _STUCK_WORKER = """
 import re, sys
 from concurrent.futures import ProcessPoolExecutor
-from newscrawl.pipelines.processes import forkserver_context
+from newscrawl.processes import forkserver_context
 pool = ProcessPoolExecutor(1, mp_context=forkserver_context())
 pool.submit(re.fullmatch, r"(a+)+$", "a" * 64 + "b")
 print("submitted", flush=True)

@@ -24,7 +24,7 @@ from scrapy.statscollectors import StatsCollector
 from newscrawl.extract import ExtractionError, extract_article
 from newscrawl.extract.decode import decode_html
 from newscrawl.network import DEFAULT_SITES_PATH, Network
-from newscrawl.pipelines.processes import forkserver_context
+from newscrawl.processes import forkserver_context
 from newscrawl.store.dedup import fingerprint
 from newscrawl.urls import article_id
 

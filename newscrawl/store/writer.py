@@ -26,7 +26,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from newscrawl.logs import follow_log_rules
-from newscrawl.pipelines.processes import forkserver_context
+from newscrawl.processes import forkserver_context
 from newscrawl.store.engine import make_engine
 from newscrawl.store.errors import StoreRefused, StoreUnavailable, is_outage, one_line
 from newscrawl.store.write import BatchResult, write_batch
