@@ -135,6 +135,11 @@ DOWNLOADER_MIDDLEWARES = {
     # Scrapy 2.19's robots.txt middleware lets requests through while robots.txt loads.
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
     "newscrawl.downloadermiddlewares.robots.SharedRobotsTxtMiddleware": 100,
+    # After Scrapy's RedirectMiddleware (600): sees an article's 3xx before it is followed.
+    "newscrawl.incremental.IncrementalRedirectMiddleware": 650,
+    # Last in the chain, next to the downloader: sees the raw bytes before decompression
+    # (off unless NEWSCRAWL_WARC_DIR is set, see the WARC block below).
+    "newscrawl.archive.middleware.WarcWriterMiddleware": 960,
 }
 
 # --- pipeline -----------------------------------------------------------------------
@@ -149,10 +154,6 @@ ITEM_PIPELINES = {
     "newscrawl.pipelines.extract.ExtractPipeline": 100,
     "newscrawl.pipelines.validate.ValidatePipeline": 200,
     "newscrawl.pipelines.store.StorePipeline": 300,
-}
-DOWNLOADER_MIDDLEWARES = {
-    # After Scrapy's RedirectMiddleware (600): sees an article's 3xx before it is followed.
-    "newscrawl.incremental.IncrementalRedirectMiddleware": 650,
 }
 SPIDER_MIDDLEWARES = {
     # Between the spider and the scheduler's duplicate filter (see its docstring).
@@ -180,8 +181,6 @@ FEED_EXPORT_ENCODING = "utf-8"
 NEWSCRAWL_WARC_DIR = ""
 # A new file is begun before a record would take the current one past this size.
 NEWSCRAWL_WARC_MAX_BYTES = 1_000_000_000
-# Last in the chain, next to the downloader: sees the raw bytes before decompression.
-DOWNLOADER_MIDDLEWARES = {"newscrawl.archive.middleware.WarcWriterMiddleware": 960}
 # `scrapy crawl ippen-archive`: seconds between progress lines, and records read ahead of
 # the pipelines (bounds memory: each holds a page; enough to keep every extraction worker busy).
 NEWSCRAWL_ARCHIVE_PROGRESS_SECONDS = 30.0
