@@ -60,7 +60,7 @@ def run_ceiling(pages: Path, workdir: Path, repeat: int) -> report.CeilingRun:
     out = workdir / f"ceiling-{repeat}.json"
     log_path = workdir / f"ceiling-{repeat}.log"
     command = [sys.executable, "-m", "benchmarks._ceiling", str(pages), str(out)]
-    measured = measure(command, REPO, _env(), log_path, timeout=3600)
+    measured = measure(command, REPO, crawl_env(), log_path, timeout=3600)
     if measured.returncode != 0:
         raise databases.BenchmarkError(f"the ceiling loop failed; see {log_path}")
     result = json.loads(out.read_text())
@@ -68,7 +68,7 @@ def run_ceiling(pages: Path, workdir: Path, repeat: int) -> report.CeilingRun:
                              result["cpu"])  # fmt: skip
 
 
-def _env() -> dict[str, str]:
+def crawl_env() -> dict[str, str]:
     path = os.pathsep.join([str(REPO), *filter(None, [os.environ.get("PYTHONPATH")])])
     return {**os.environ, "PYTHONPATH": path}
 
@@ -121,7 +121,7 @@ def run_crawl(
         else:
             build = newscrawl_command if mine else baseline_command
             command = build(net.registry_path, db_url, run_dir)
-        env = fundus.peer_env() if crawler == "fundus" else _env()
+        env = fundus.peer_env() if crawler == "fundus" else crawl_env()
         mock_before = process_cpu_seconds(mock_pid) if mock_pid else 0.0
         timeout = max(900.0, args.articles * 0.5)
         measured = measure(command, REPO, env, run_dir / "output.log", timeout)

@@ -36,7 +36,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # run as a script, the repository root is not on sys.path
 
 from benchmarks._measure import measure  # noqa: E402
-from benchmarks.run import _env, newscrawl_command  # noqa: E402
+from benchmarks._runs import crawl_env, newscrawl_command  # noqa: E402
 from newscrawl.archive.reader import read_responses  # noqa: E402
 from newscrawl.archive.records import Exchange, exchange_records  # noqa: E402
 from tests.mocknet import MockNetwork  # noqa: E402
@@ -61,7 +61,7 @@ def _stored(stats: dict[str, Any]) -> int:
 
 
 def run_newscrawl(command: list[str], run_dir: Path) -> dict[str, Any]:
-    measured = measure(command, REPO, _env(), run_dir / "output.log", timeout=3600)
+    measured = measure(command, REPO, crawl_env(), run_dir / "output.log", timeout=3600)
     stats = _stats(run_dir)
     return {"exit": measured.returncode, "wall": measured.wall_seconds,
             "cpu": measured.cpu_seconds, "pages": _stored(stats), "stats": stats}  # fmt: skip
@@ -90,7 +90,7 @@ def naive_import(registry: Path, workdir: Path, name: str, files: list[Path]) ->
     out = run_dir / "result.json"
     command = [sys.executable, "-m", "benchmarks._naive_archive", str(registry),
                str(run_dir / "naive.db"), str(out), *map(str, files)]  # fmt: skip
-    measured = measure(command, REPO, _env(), run_dir / "output.log", timeout=7200)
+    measured = measure(command, REPO, crawl_env(), run_dir / "output.log", timeout=7200)
     result = json.loads(out.read_text()) if out.exists() else {"stored": 0}
     return {"exit": measured.returncode, "wall": measured.wall_seconds,
             "cpu": measured.cpu_seconds, "pages": result["stored"]}  # fmt: skip
