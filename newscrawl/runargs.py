@@ -11,7 +11,8 @@ set here.
   is a backfill go into ``spider.state``.
 * A run resumed from its ``JOBDIR`` takes them back from there, whatever the
   command line says now: the same run, not a new one (a resumed backfill would
-  otherwise find a store with articles and become a 72-hour incremental run).
+  otherwise find a store with articles and become a 72-hour incremental run; a
+  resumed backfill gets ``since`` 1970, which incremental.py honours as it is).
 
 A cluster run is left alone: its first worker fixes ``since`` in Redis
 (newscrawl/cluster/lock.py) and every worker that joins reads it there.
@@ -34,6 +35,9 @@ from newscrawl.store.engine import make_engine
 logger = logging.getLogger(__name__)
 
 STATE_KEY = "newscrawl_run"
+BACKFILL_SINCE = "1970-01-01T00:00:00+00:00"
+"""A resumed backfill's ``since``: no cut-off, said so that incremental.py, which would
+otherwise find a store with articles and take its window, keeps every entry."""
 
 
 class RunArguments:
@@ -55,6 +59,9 @@ class RunArguments:
         saved = state.get(STATE_KEY) if state is not None else None
         if saved is not None:
             restore(spider, saved)
+            if saved["backfill"]:
+                spider.since = BACKFILL_SINCE
+                spider.scope = spider.make_scope()
             self.crawler.stats.set_value("newscrawl/run/resumed", 1)
             logger.info("Resumed run: %s", describe(saved))
             return

@@ -313,7 +313,7 @@ class IppenSpider(SitemapSpider):
         if online_id is None:
             return False
         domain = self._site_of(canonical)
-        refused = self.scope.link_refused(domain, "0" if dated else online_id)
+        refused = self.scope.link_refused(domain, None if dated else online_id)
         if refused == OTHER_PORTAL:
             self.crawler.stats.inc_value(f"newscrawl/other_portal_links/{domain}")
         elif refused is not None:

@@ -51,11 +51,15 @@ class Scope:
     since: datetime | None
     clock: IdClock
 
-    def link_refused(self, domain: str, online_id: str) -> str | None:
-        """Why an article link on ``domain`` is not requested, or ``None`` to request it."""
+    def link_refused(self, domain: str, online_id: str | None) -> str | None:
+        """Why an article link on ``domain`` is not requested, or ``None`` to request it.
+
+        ``online_id`` ``None``: the link's source dates it, and that date is the
+        incremental middleware's to compare with ``since``, not the id.
+        """
         if domain not in self.domains:
             return OTHER_PORTAL
-        if self.since is not None and self.clock.older_than(online_id, self.since):
+        if online_id and self.since and self.clock.older_than(online_id, self.since):
             return TOO_OLD
         return None
 
