@@ -62,6 +62,7 @@ class MaxArticlesPipeline:
         if state is not None:  # a resumed run goes on counting where it stopped
             self.passed = max(self.passed, state.get(STATE_KEY, 0))
         if self.passed >= limit:
+            self._close(spider, limit)  # a resumed run that had already reached it
             self.stats.inc_value("newscrawl/limits/over_max_articles")
             url = ItemAdapter(item).get("fetched_url")
             raise DropItem(f"max_articles={limit} reached, left for the next run: {url}", "INFO")
@@ -69,10 +70,15 @@ class MaxArticlesPipeline:
         self.stats.set_value("newscrawl/limits/max_articles_passed", self.passed)
         if state is not None:
             state[STATE_KEY] = self.passed
-        if self.passed >= limit and not self.closing:
-            self.closing = True
-            spider.logger.info("max_articles=%d reached: closing the spider", limit)
-            # Scheduled, not awaited, as Scrapy's CloseSpider does: the close waits for
-            # the pipelines, this item included, to finish.
-            deferred_from_coro(self.crawler.engine.close_spider_async(reason=FINISH_REASON))
+        if self.passed >= limit:
+            self._close(spider, limit)
         return item
+
+    def _close(self, spider: Any, limit: int) -> None:
+        if self.closing:
+            return
+        self.closing = True
+        spider.logger.info("max_articles=%d reached: closing the spider", limit)
+        # Scheduled, not awaited, as Scrapy's CloseSpider does: the close waits for the
+        # pipelines, this item included, to finish.
+        deferred_from_coro(self.crawler.engine.close_spider_async(reason=FINISH_REASON))

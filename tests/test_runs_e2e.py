@@ -108,3 +108,22 @@ def test_max_articles_exits_0(mock_network_factory, db_url: str, tmp_path: Path)
     net = mock_network_factory(articles_per_portal=6, seed=8)
     result = crawl(net.registry_path, db_url, tmp_path, "-a", "max_articles=5")
     assert result.returncode == 0
+
+
+def test_a_resumed_run_keeps_its_arguments(
+    mock_network_factory, db_url: str, tmp_path: Path
+) -> None:
+    net = mock_network_factory(articles_per_portal=6, seed=9)
+    jobdir = ("-s", f"JOBDIR={tmp_path / 'job'}")
+    first = crawl(net.registry_path, db_url, tmp_path, *jobdir, "-a", "sites=fr.de",
+                  "-a", "max_articles=3")  # fmt: skip
+    assert _finish_reason(first.log) == "max_articles", first.log[-3000:]
+    assert len(stored_articles(db_url)) == 3
+    net.reset_requests()
+    # Resumed with no arguments: still fr.de only, still a backfill, still at most 3.
+    resumed = crawl(net.registry_path, db_url, tmp_path, *jobdir)
+    assert "Resumed run: sites=fr.de backfill (no since) max_articles=3" in resumed.log
+    assert resumed.stats["newscrawl/run/resumed"] == 1
+    fr = net.base_url("fr.de") + "/"
+    assert all(url.startswith(fr) for url in _article_requests(net))
+    assert len(stored_articles(db_url)) == 3
