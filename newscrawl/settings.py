@@ -185,3 +185,17 @@ NEWSCRAWL_WARC_MAX_BYTES = 1_000_000_000
 # the pipelines (bounds memory: each holds a page; enough to keep every extraction worker busy).
 NEWSCRAWL_ARCHIVE_PROGRESS_SECONDS = 30.0
 NEWSCRAWL_ARCHIVE_IN_FLIGHT = 64
+
+# --- what a run reaches (issue 14: since, sites, max_articles, resume) -----------------
+# (newscrawl/spiders/scope.py, onlineids.py, limits.py, runargs.py)
+
+# The network's id clock: "ID=ISO-DATE" points of the online-id counter, interpolated
+# piecewise-linearly; empty means the network's own (onlineids.NETWORK_ANCHORS). An
+# article link whose id dates it before since minus the margin is not requested.
+NEWSCRAWL_ONLINE_ID_ANCHORS: list[str] = []
+# Hours an id's estimate may be off (the anchors are month-granular): 30 days.
+NEWSCRAWL_ONLINE_ID_MARGIN_HOURS = 720.0
+# A run's arguments resolved once and kept in spider.state (JOBDIR) for a resume; off in a
+# cluster run (Redis keeps them). -a max_articles=N: at most N stories to the store.
+EXTENSIONS = {**EXTENSIONS, "newscrawl.runargs.RunArguments": 100}
+ITEM_PIPELINES = {**ITEM_PIPELINES, "newscrawl.limits.MaxArticlesPipeline": 250}

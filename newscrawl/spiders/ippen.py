@@ -24,12 +24,14 @@ from scrapy.utils.gz import gzip_magic_number
 from scrapy.utils.sitemap import Sitemap
 from twisted.python.failure import Failure
 
-from newscrawl.dates import parse_timestamp
+from newscrawl.dates import parse_since, parse_timestamp
 from newscrawl.items import ArticleItem
 from newscrawl.network import DEFAULT_SITES_PATH, Network, Site
+from newscrawl.onlineids import clock_from_settings
 from newscrawl.spiders.failures import classify
 from newscrawl.spiders.feeds import declares_entities, feed_items, feed_root
 from newscrawl.spiders.links import article_hrefs, canonical_href
+from newscrawl.spiders.scope import OTHER_PORTAL, Scope
 from newscrawl.urls import ARTICLE_URL_PATTERN, article_id, host_of
 
 # Articles before more sources: the scheduler then holds one sitemap's worth of
@@ -80,9 +82,28 @@ class IppenSpider(SitemapSpider):
             "download_warnsize": settings.getint("NEWSCRAWL_SOURCE_WARNSIZE"),
         }
         spider._sitemap_body = None
+        spider.clock = clock_from_settings(
+            settings.getlist("NEWSCRAWL_ONLINE_ID_ANCHORS"),
+            settings.getfloat("NEWSCRAWL_ONLINE_ID_MARGIN_HOURS"),
+        )
+        spider.scope = spider.make_scope()
         return spider
 
+    def make_scope(self) -> Scope:
+        """The run's reach from ``sites`` and ``since`` as they stand (runargs.py may have
+        restored or resolved them when the spider opened)."""
+        since = getattr(self, "since", None)
+        return Scope(
+            frozenset(self.site_domains), parse_since(since) if since else None, self.clock
+        )
+
+    @property
+    def window_start(self) -> datetime | None:
+        """The run's ``since`` as a time: older items are not stored (validate.py)."""
+        return self.scope.since
+
     async def start(self) -> AsyncIterator[Request]:
+        self.scope = self.make_scope()
         for site in self.selected_sites:
             for url in site.sitemaps:
                 yield self._source(site.absolute(url), self._parse_sitemap, self.source_meta)
@@ -146,12 +167,17 @@ class IppenSpider(SitemapSpider):
         return "invalid_sitemap"
 
     def sitemap_filter(self, entries: Iterable[dict[str, Any]]) -> Iterable[dict[str, Any]]:
-        """Keep entries on the network's portals, each under its canonical URL."""
+        """Keep entries on the network's portals, each under its canonical URL; articles
+        only of the selected portals."""
         for entry in entries:
             canonical = self._network_url(entry["loc"])
-            if canonical is not None:
-                self._entry_dates[canonical] = parse_timestamp(entry.get("lastmod"))
-                yield {**entry, "loc": canonical}
+            lastmod = parse_timestamp(entry.get("lastmod"))
+            if canonical is None:
+                continue
+            if article_id(canonical) and not self._in_scope(canonical, lastmod is not None):
+                continue
+            self._entry_dates[canonical] = lastmod
+            yield {**entry, "loc": canonical}
 
     def parse_feed(self, response: Response) -> Iterable[Request]:
         if not isinstance(response, TextResponse) or feed_root(response.body) is None:
@@ -232,6 +258,11 @@ class IppenSpider(SitemapSpider):
             http_etag=_header(response, b"ETag"),
             http_last_modified=_header(response, b"Last-Modified"),
         )
+        if self.scope.page_outside(response.body, article_id(fetched_url)):
+            # One hop out of the window at most: the page was requested (undated link,
+            # or dated inside the id clock's margin), its links are not.
+            self.crawler.stats.inc_value("newscrawl/since/article_requests_outside")
+            return
         links = article_hrefs(response)
         if url != fetched_url:
             links.append(url)
@@ -268,12 +299,26 @@ class IppenSpider(SitemapSpider):
     ) -> Iterable[Request]:
         for url in urls:
             canonical = self._network_url(url)
-            if canonical is not None and article_id(canonical):
+            if canonical is not None and self._in_scope(canonical, dated=lastmod is not None):
                 meta = {ARTICLE: True, LASTMOD: lastmod}
                 yield Request(
                     canonical, callback=self.parse_article, errback=self.page_failed,
                     meta=meta, priority=ARTICLE_PRIORITY,
                 )  # fmt: skip
+
+    def _in_scope(self, canonical: str, dated: bool) -> bool:
+        """An article link of the selected portals that is not older than ``since`` by its
+        id (a link its source dates is left to the incremental middleware's date check)."""
+        online_id = article_id(canonical)
+        if online_id is None:
+            return False
+        domain = self._site_of(canonical)
+        refused = self.scope.link_refused(domain, None if dated else online_id)
+        if refused == OTHER_PORTAL:
+            self.crawler.stats.inc_value(f"newscrawl/other_portal_links/{domain}")
+        elif refused is not None:
+            self.crawler.stats.inc_value(f"newscrawl/since/links_skipped/{refused}")
+        return refused is None
 
     def _network_url(self, url: str, count_outside: bool = True) -> str | None:
         """Canonical form of a network URL; an outside article link is counted, never fetched."""

@@ -14,6 +14,7 @@ import os
 import signal
 import sys
 import threading
+from datetime import datetime
 from pathlib import Path
 
 from tests.mocknet.registry import write_registry
@@ -27,12 +28,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workdir", type=Path, required=True)
     parser.add_argument("--port", type=int, default=0, help="0: pick a free one")
     parser.add_argument("--ready-file", type=Path)
+    parser.add_argument(
+        "--archive-epoch", type=datetime.fromisoformat,
+        help="serve a two-year archive ending at this ISO time (ids grow with time)",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     if args.articles_per_portal < 5:
         parser.error("--articles-per-portal must be at least 5")
     args.workdir.mkdir(parents=True, exist_ok=True)
     try:
-        spec, servers = serve(args.articles_per_portal, args.seed, args.workdir, args.port)
+        spec, servers = serve(
+            args.articles_per_portal, args.seed, args.workdir, args.port, args.archive_epoch
+        )
     except FileNotFoundError as error:
         print(f"mocknet: missing file: {error.filename}", file=sys.stderr)
         return 1

@@ -53,11 +53,14 @@ class MockNetwork:
         workdir: Path | str | None = None,
         port: int = 0,
         startup_timeout: float = 60.0,
+        archive_epoch: datetime | None = None,
     ) -> None:
         if articles_per_portal < 5:
             raise ValueError("articles_per_portal must be at least 5")
         self.articles_per_portal = articles_per_portal
         self.seed = seed
+        self.archive_epoch = archive_epoch
+        """Set: a two-year archive ending then (spec.py); None: the default network."""
         self._own_workdir = workdir is None
         self.workdir = Path(workdir or tempfile.mkdtemp(prefix="mocknet-"))
         self._port = port
@@ -92,12 +95,16 @@ class MockNetwork:
             "--articles-per-portal", str(self.articles_per_portal), "--seed", str(self.seed),
             "--workdir", str(self.workdir), "--port", str(self._port), "--ready-file", str(ready),
         ]  # fmt: skip
+        if self.archive_epoch is not None:
+            command += ["--archive-epoch", self.archive_epoch.isoformat()]
         with (self.workdir / "server.log").open("wb") as log:
             self._process = subprocess.Popen(
                 command, cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
             )
         info = self._wait_ready(ready)
-        self.spec = NetworkSpec(self.articles_per_portal, self.seed, info["port"])
+        self.spec = NetworkSpec(
+            self.articles_per_portal, self.seed, info["port"], archive_epoch=self.archive_epoch
+        )
         self.registry_path = Path(info["registry"])
         self._state = StateFile(self.workdir / STATE_FILE)
 

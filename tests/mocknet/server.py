@@ -10,6 +10,7 @@ import json
 import socket
 import threading
 import time
+from datetime import datetime
 from email.utils import parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -171,12 +172,15 @@ def _server_on(sock: socket.socket, domain: str, site: Site) -> _Server:
 
 
 def serve(
-    articles_per_portal: int, seed: int, workdir: Path, port: int = 0
+    articles_per_portal: int, seed: int, workdir: Path, port: int = 0,
+    archive_epoch: datetime | None = None,
 ) -> tuple[NetworkSpec, list[_Server]]:  # fmt: skip
     """Bind and start all portal servers in background threads; return spec and servers."""
     portals = [*PORTALS, OUTSIDE]
     sockets = bind_all([p.ip for p in portals], port)
-    spec = NetworkSpec(articles_per_portal, seed, sockets[0].getsockname()[1])
+    spec = NetworkSpec(
+        articles_per_portal, seed, sockets[0].getsockname()[1], archive_epoch=archive_epoch
+    )
     site = Site(spec, workdir)
     servers = [_server_on(sock, p.domain, site) for sock, p in zip(sockets, portals, strict=True)]
     twin = _server_on(bind_all([PORTALS[0].ip])[0], PORTALS[0].domain, site)

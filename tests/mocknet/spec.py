@@ -7,6 +7,11 @@ feeds and sitemaps are generated lazily by id, so 50,000 articles cost no memory
 Regular articles: ``articles_per_portal`` per portal, index 0 newest, one every 23 minutes
 network-wide. Online id ``91_000_000 + 8 * index + portal`` (so an id names its portal).
 Special cases have fixed ids ``93_...`` (see :class:`Specials`); outside-host pages ``95_...``.
+
+With ``archive_epoch`` (off by default) the regular articles are an archive of two years
+up to that time instead: ids grow with time as on the real network (``96_...``, index 0
+newest and highest), the newest ``ARCHIVE_RECENT`` network-wide one every 10 minutes,
+the rest spread evenly over the two years; :meth:`NetworkSpec.id_anchors` is that id clock.
 """
 
 from __future__ import annotations
@@ -31,6 +36,10 @@ REGULAR_BASE = 91_000_000
 OUTSIDE_BASE_ID = 95_000_000
 DISALLOWED_PREFIX = "/intern/"
 TOPIC_PATH = "/politik/nachrichten-sti1515528/"
+ARCHIVE_BASE = 96_000_000
+ARCHIVE_RECENT = 100
+ARCHIVE_RECENT_STEP = timedelta(minutes=10)
+ARCHIVE_SPAN = timedelta(days=730)
 
 
 @dataclass(frozen=True)
@@ -144,6 +153,8 @@ class NetworkSpec:
     port: int
     portals: tuple[Portal, ...] = PORTALS
     outside: Portal = OUTSIDE
+    archive_epoch: datetime | None = None
+    """Set: the regular articles are a two-year archive ending here (module docstring)."""
     specials: Specials = field(init=False)
     _metas: dict[str, ArticleMeta] = field(init=False, repr=False)
     """Special metas by (domain, id) key ``"domain/id"``; regular ones are computed."""
@@ -172,7 +183,39 @@ class NetworkSpec:
 
     # --- regular articles -----------------------------------------------------------
     def regular_id(self, domain: str, index: int) -> str:
+        if self.archive_epoch is not None:  # ids grow with time: index 0 is the highest
+            slot = self.articles_per_portal - 1 - index
+            return str(ARCHIVE_BASE + 8 * slot + self._portal_number(domain))
         return str(REGULAR_BASE + 8 * index + self._portal_number(domain))
+
+    def _regular_number(self, article_id: str) -> tuple[int, int]:
+        """(index, portal number) of a regular id; the index may be out of range."""
+        if self.archive_epoch is not None:
+            slot, portal_number = divmod(int(article_id) - ARCHIVE_BASE, 8)
+            return self.articles_per_portal - 1 - slot, portal_number
+        return divmod(int(article_id) - REGULAR_BASE, 8)
+
+    def published(self, serial: int) -> datetime:
+        """Publication time of the ``serial``-th newest regular article, network-wide."""
+        if self.archive_epoch is None:
+            return EPOCH - STEP * serial
+        if serial < ARCHIVE_RECENT:
+            return self.archive_epoch - ARCHIVE_RECENT_STEP * serial
+        start = self.archive_epoch - ARCHIVE_RECENT_STEP * ARCHIVE_RECENT
+        total = self.articles_per_portal * len(self.portals)
+        older = ARCHIVE_SPAN - ARCHIVE_RECENT_STEP * ARCHIVE_RECENT
+        rest = older / max(total - ARCHIVE_RECENT, 1)
+        return start - rest * (serial - ARCHIVE_RECENT)
+
+    def id_anchors(self) -> list[str]:
+        """The archive's id clock as NEWSCRAWL_ONLINE_ID_ANCHORS values (its breakpoints)."""
+        n = self.articles_per_portal
+        points = {0, min(ARCHIVE_RECENT // len(self.portals), n - 1), n - 1}
+        return sorted(
+            f"{self.regular_id(self.portals[0].domain, index)}="
+            f"{self.published(index * len(self.portals)).isoformat()}"
+            for index in points
+        )
 
     def regular_ids(self, domain: str, section: str | None = None) -> Iterator[str]:
         """Ids of a portal's regular articles, newest first (optionally of one section)."""
@@ -198,8 +241,7 @@ class NetworkSpec:
             return special
         if domain == self.outside.domain:
             return self._outside_meta(article_id)
-        number = int(article_id) - REGULAR_BASE
-        index, portal_number = divmod(number, 8)
+        index, portal_number = self._regular_number(article_id)
         if not (0 <= index < self.articles_per_portal and portal_number < len(self.portals)):
             return None
         if self.portals[portal_number].domain != domain:
@@ -211,9 +253,9 @@ class NetworkSpec:
         for key, meta in self._metas.items():
             if key.endswith(f"/{article_id}") and meta.kind != "syndicated_copy":
                 return meta
-        number = int(article_id) - REGULAR_BASE
-        if number >= 0 and number % 8 < len(self.portals):
-            return self.article_on(self.portals[number % 8].domain, article_id)
+        index, portal_number = self._regular_number(article_id)
+        if index >= 0 and portal_number < len(self.portals):
+            return self.article_on(self.portals[portal_number].domain, article_id)
         return None
 
     def regular_meta(self, domain: str, index: int) -> ArticleMeta:
@@ -230,7 +272,7 @@ class NetworkSpec:
             article_id=article_id, domain=domain, path=path, url=url, canonical=url,
             title=title, lead=text.sentence(rng, 15, 25), section=section,
             author=portal.authors[index % len(portal.authors)],
-            published=EPOCH - STEP * (index * len(self.portals) + number),
+            published=self.published(index * len(self.portals) + number),
             layout="2020" if index % 3 == 2 else "2024", index=index,
         )  # fmt: skip
 
