@@ -30,7 +30,7 @@ from scrapy.exceptions import NotConfigured
 
 from newscrawl.dates import parse_since
 from newscrawl.incremental import run_since
-from newscrawl.store.engine import make_engine
+from newscrawl.store import Store
 
 logger = logging.getLogger(__name__)
 
@@ -78,11 +78,11 @@ class RunArguments:
             since = parse_since(given)
         elif settings.getbool("NEWSCRAWL_INCREMENTAL"):
             window = timedelta(hours=settings.getfloat("NEWSCRAWL_INCREMENTAL_WINDOW_HOURS"))
-            engine = make_engine(settings["NEWSCRAWL_DATABASE_URL"])
+            store = Store(settings["NEWSCRAWL_DATABASE_URL"])
             try:
-                since = run_since(None, window, engine)
+                since = run_since(None, window, store.has_articles)
             finally:
-                engine.dispose()
+                store.close()
         else:
             since = None
         return {

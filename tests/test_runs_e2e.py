@@ -10,8 +10,6 @@ import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pytest
-
 from newscrawl.urls import article_id
 from tests.crawling import crawl, stored_articles, stored_publications
 from tests.mocknet import MockNetwork
@@ -101,13 +99,11 @@ def test_max_articles_20_stores_20(mock_network_factory, db_url: str, tmp_path: 
     assert "Traceback" not in result.log
 
 
-@pytest.mark.xfail(
-    strict=True, reason="needs the commands/crawl.py exit_status patch (issue 14 report)"
-)
 def test_max_articles_exits_0(mock_network_factory, db_url: str, tmp_path: Path) -> None:
     net = mock_network_factory(articles_per_portal=6, seed=8)
     result = crawl(net.registry_path, db_url, tmp_path, "-a", "max_articles=5")
     assert result.returncode == 0
+    assert "finish_reason=max_articles exit=0" in result.log.splitlines()[-1]
 
 
 def test_a_resumed_run_keeps_its_arguments(
@@ -127,3 +123,13 @@ def test_a_resumed_run_keeps_its_arguments(
     fr = net.base_url("fr.de") + "/"
     assert all(url.startswith(fr) for url in _article_requests(net))
     assert len(stored_articles(db_url)) == 3
+
+
+def test_a_bad_max_articles_is_a_one_line_error_and_no_crawl(tmp_path: Path) -> None:
+    result = crawl(Path("newscrawl/sites.toml"), f"sqlite:///{tmp_path}/news.db", tmp_path,
+                   "-a", "max_articles=ten")  # fmt: skip
+    assert result.returncode == 2
+    assert result.stderr == (
+        "newscrawl: error: max_articles='ten' is not a positive whole number\n"
+    )
+    assert not (tmp_path / "news.db").exists()

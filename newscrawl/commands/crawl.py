@@ -26,12 +26,18 @@ from scrapy.exceptions import UsageError
 
 from newscrawl.cluster import ClusterUnavailable, check_settings, cluster_lock
 from newscrawl.dates import parse_since
+from newscrawl.limits import parse_max_articles
 from newscrawl.logs import redact
 from newscrawl.network import DEFAULT_SITES_PATH, Network, RegistryError
 from newscrawl.store import StoreError
 from newscrawl.store.lock import LockHeld
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_DEADLETTER, EXIT_LOCKED = 0, 1, 2, 3, 75
+# A run that stopped at a limit it was given did what was asked: the next run goes on.
+SUCCESS_REASONS = frozenset(
+    {"finished", "max_articles", "closespider_itemcount", "closespider_timeout",
+     "closespider_pagecount"}
+)  # fmt: skip
 
 
 def exit_status(stats: Mapping[str, Any]) -> int:
@@ -45,7 +51,7 @@ def exit_reason(stats: Mapping[str, Any]) -> tuple[int, str | None]:
     if stats.get("newscrawl/store/unreachable", 0):
         return EXIT_FAILED, "database_unreachable"
     finish_reason = stats.get("finish_reason")
-    if finish_reason != "finished":
+    if finish_reason not in SUCCESS_REASONS:
         return EXIT_FAILED, "interrupted" if finish_reason == "shutdown" else str(finish_reason)
     sources_ok = sum(
         stats.get(f"newscrawl/source/{kind}", 0) for kind in ("sitemap", "feed", "page")
@@ -84,6 +90,7 @@ class Command(ScrapyCrawlCommand):
             network.select(sites.split(",") if sites is not None else None)
             if opts.spargs.get("since"):
                 parse_since(opts.spargs["since"])
+            parse_max_articles(opts.spargs.get("max_articles"))
             check_settings(self.settings)
         except (RegistryError, ValueError) as exc:
             self._error(exc, EXIT_USAGE)
