@@ -10,14 +10,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import Column, Engine, MetaData, Table, insert, inspect, select
+from sqlalchemy import Engine, select
 
 from newscrawl.extract import EXTRACTOR_VERSION
 from newscrawl.pipelines.extract import extract_in_worker
 from newscrawl.store import index_pending, make_engine, migrate, search, write_batch
 from newscrawl.store.models import Article, ArticleVersion
 from newscrawl.store.validate import ItemError, content_hash, prepare
-from tests.dbs import make_item
+from tests.dbs import insert_old_rows, make_item
 from tests.extract_fixtures import MOCK_EXPLAINER_EXPECTED, MOCK_TICKER_EXPECTED, load_json
 from tests.mocknet import stories
 from tests.mocknet.spec import NetworkSpec
@@ -133,13 +133,7 @@ def test_an_unchanged_ticker_leaves_no_versions_a_changed_one_one_per_change(
 def test_old_rows_get_empty_parts_and_stay_searchable(db_url: str) -> None:
     engine = make_engine(db_url)
     migrate(engine, revision="0006")
-    # A row as the 0006 store wrote it: its columns, the mapped types, no model defaults.
-    existing = {column["name"] for column in inspect(engine).get_columns("articles")}
-    columns = [c for c in Article.__table__.c if c.name in existing]
-    old_articles = Table("articles", MetaData(), *(Column(c.name, c.type) for c in columns))
-    row = {k: v for k, v in prepare(make_item()).hashed_row().items() if k in existing}
-    with engine.begin() as conn:
-        conn.execute(insert(old_articles), [row])
+    insert_old_rows(engine, [prepare(make_item()).hashed_row()])  # as 0006 wrote it
     migrate(engine)
     index_pending(engine)  # PostgreSQL: what the next crawl does for rows written before
     assert _stored(engine, "boxes", "tables", "ticker", "story_type", "extractor_version") == [

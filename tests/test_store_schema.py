@@ -8,14 +8,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Column, Engine, MetaData, Table, insert, inspect, text
+from sqlalchemy import Engine, inspect, text
 
 from newscrawl.store import make_engine, migrate, search, write_batch
 from newscrawl.store.engine import database_url, display_url
-from newscrawl.store.models import Article
 from newscrawl.store.search import fts5_query
 from newscrawl.store.validate import prepare
-from tests.dbs import fixture_paragraphs, make_item
+from tests.dbs import fixture_paragraphs, insert_old_rows, make_item
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -40,13 +39,7 @@ def test_old_database_is_upgraded_and_keeps_its_rows(db_url: str) -> None:
     engine = make_engine(db_url)
     migrate(engine, revision="0001")
     # Written as a 0001-era store wrote it (write_batch now also needs rejected_pages).
-    # Only the columns of 0001, with the mapped types but without the model's defaults.
-    existing = {column["name"] for column in inspect(engine).get_columns("articles")}
-    columns = [c for c in Article.__table__.c if c.name in existing]
-    old_articles = Table("articles", MetaData(), *(Column(c.name, c.type) for c in columns))
-    row = {k: v for k, v in prepare(make_item()).hashed_row().items() if k in existing}
-    with engine.begin() as conn:
-        conn.execute(insert(old_articles), [row])
+    insert_old_rows(engine, [prepare(make_item()).hashed_row()])
     migrate(engine)
     assert _revision(engine) == "0007"
     assert [row["article_id"] for row in search(engine, "Ambrosia")] == ["93036630"]
