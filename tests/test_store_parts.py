@@ -10,11 +10,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, select
+from alembic import command
+from sqlalchemy import Engine, inspect, select, text
 
 from newscrawl.extract import EXTRACTOR_VERSION
 from newscrawl.pipelines.extract import extract_in_worker
-from newscrawl.store import index_pending, make_engine, migrate, search, write_batch
+from newscrawl.store import alembic_config, index_pending, make_engine, migrate, search, write_batch
 from newscrawl.store.models import Article, ArticleVersion
 from newscrawl.store.validate import ItemError, content_hash, prepare
 from tests.dbs import insert_old_rows, make_item
@@ -171,3 +172,28 @@ def test_parts_change_the_hash_only_when_there_are_parts() -> None:
     plain = prepare(make_item())
     assert plain.content_hash == content_hash(plain.row["title"], plain.row["lead"],
                                               plain.row["text"])  # fmt: skip
+
+
+def test_0007_goes_down_and_up_again(db_url: str) -> None:
+    engine = make_engine(db_url)
+    migrate(engine)
+    write_batch(engine, [story_item(stories.EXPLAINER_ID)])
+    config = alembic_config()
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0006")
+    names = {column["name"] for column in inspect(engine).get_columns("articles")}
+    assert names.isdisjoint({"boxes", "tables", "ticker", "story_type", "parts_text",
+                             "extractor_version"})  # fmt: skip
+    migrate(engine)
+    index_pending(engine)
+    assert _stored(engine, "article_id", "boxes") == [(stories.EXPLAINER_ID, [])]
+    assert [r["article_id"] for r in search(engine, TABLE_ONLY_WORD)] == []  # parts went
+    assert [r["article_id"] for r in search(engine, "Ruheständler")] == [stories.EXPLAINER_ID]
+    if engine.dialect.name == "sqlite":
+        with engine.connect() as conn:
+            sql = conn.execute(
+                text("SELECT sql FROM sqlite_master WHERE name = 'articles_fts'")
+            ).scalar_one()
+        assert 'content="articles"' in sql and "parts_text" in sql
+    engine.dispose()

@@ -105,5 +105,7 @@ def downgrade() -> None:
         _run(SQLITE_DOWN)
     else:
         _run(_stale_trigger(("title", "lead", "text")))
+        # Their vectors hold the words of boxes and tables: indexed again without them.
+        op.execute("UPDATE articles SET search_vector = NULL WHERE parts_text IS NOT NULL")
     for name in (*TEXTS, *LISTS):
         op.drop_column("articles", name)
