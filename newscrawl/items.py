@@ -78,6 +78,8 @@ class ArticleItem:
     "headline": chapter heading or None, "text": str}``; empty for a story that is no ticker."""
     story_type: str | None = None
     """``article``, ``ticker``, or what JSON-LD or the dataLayer names more exactly."""
+    extractor_version: str | None = None
+    """``newscrawl.extract.EXTRACTOR_VERSION`` of the extraction that filled these fields."""
     simhash: int | None = None
     """SimHash of ``text`` for near-duplicate detection, computed in the extraction
     worker (CPU there runs on every core; the store's writer is one thread)."""

@@ -25,10 +25,11 @@ from typing import Any
 
 import pytest
 import trafilatura
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Column, Engine, MetaData, Table, create_engine, insert, inspect, text
 
 from newscrawl.items import ArticleItem
 from newscrawl.store import make_engine, migrate
+from newscrawl.store.models import Article
 from tests.extract_fixtures import FIXTURES
 
 PG_SERVER = os.environ.get("NEWSCRAWL_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432")
@@ -143,3 +144,15 @@ def synthetic_items(count: int, seed: int = 0, first_id: int = 10_000_000) -> li
         make_item(article_id=str(first_id + n), title=f"Meldung {first_id + n}", text=body)
         for n, body in enumerate(synthetic_texts(count, seed))
     ]
+
+
+def insert_old_rows(engine: Engine, rows: list[dict[str, Any]]) -> None:
+    """Insert ``articles`` rows as the store of the database's (older) revision wrote
+    them: only the columns it has, with the mapped types, without the model's defaults."""
+    existing = {column["name"] for column in inspect(engine).get_columns("articles")}
+    columns = [c for c in Article.__table__.c if c.name in existing]
+    old_articles = Table("articles", MetaData(), *(Column(c.name, c.type) for c in columns))
+    with engine.begin() as conn:
+        conn.execute(
+            insert(old_articles), [{k: v for k, v in r.items() if k in existing} for r in rows]
+        )

@@ -328,6 +328,7 @@ def test_jsonl_rows_carry_every_article_column(database: str, cli: Articles) -> 
         "image_url": None, "image_caption": None, "image_credit": None,
         "publisher": "Ippen Digital", "language": "de", "paywall": False,
         "cms_client_id": None, "links": [],
+        "boxes": [], "tables": [], "ticker": [], "story_type": None, "extractor_version": None,
         "published_at": "2024-04-26T18:44:00+00:00",
         "modified_at": "2024-04-28T05:30:00+00:00",
         "first_seen_at": "2024-04-27T06:00:00+00:00",
@@ -345,7 +346,7 @@ def test_csv_goes_to_the_output_file(database: str, cli: Articles, tmp_path: Pat
     assert out == ""
     [header, *rows] = list(csv.reader(io.StringIO(target.read_text(encoding="utf-8"))))
     assert header[:5] == ["id", "url", "site", "article_id", "title"]
-    assert len(header) == 33
+    assert len(header) == 38
     [row] = [dict(zip(header, values, strict=True)) for values in rows]
     assert (row["url"], row["authors"], row["paywall"], row["published_at"], row["kicker"]) == (
         HOCHBEET_URL,

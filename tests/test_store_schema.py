@@ -8,14 +8,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, insert, inspect, text
+from sqlalchemy import Engine, inspect, text
 
 from newscrawl.store import make_engine, migrate, search, write_batch
 from newscrawl.store.engine import database_url, display_url
-from newscrawl.store.models import Article
 from newscrawl.store.search import fts5_query
 from newscrawl.store.validate import prepare
-from tests.dbs import fixture_paragraphs, make_item
+from tests.dbs import fixture_paragraphs, insert_old_rows, make_item
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -29,7 +28,7 @@ def test_new_database_is_created_at_head(db_url: str) -> None:
     engine = make_engine(db_url)
     migrate(engine)
     migrate(engine)  # idempotent
-    assert _revision(engine) == "0006"
+    assert _revision(engine) == "0007"
     tables = set(inspect(engine).get_table_names())
     expected = {"articles", "article_urls", "article_versions", "crawl_runs", "rejected_pages"}
     assert expected <= tables
@@ -40,10 +39,9 @@ def test_old_database_is_upgraded_and_keeps_its_rows(db_url: str) -> None:
     engine = make_engine(db_url)
     migrate(engine, revision="0001")
     # Written as a 0001-era store wrote it (write_batch now also needs rejected_pages).
-    with engine.begin() as conn:
-        conn.execute(insert(Article), [prepare(make_item()).hashed_row()])
+    insert_old_rows(engine, [prepare(make_item()).hashed_row()])
     migrate(engine)
-    assert _revision(engine) == "0006"
+    assert _revision(engine) == "0007"
     assert [row["article_id"] for row in search(engine, "Ambrosia")] == ["93036630"]
     engine.dispose()
 

@@ -198,9 +198,14 @@ class Command(ScrapyCommand):
         story = query.find_story(engine, refs[0])
         if story is None:
             raise CommandError(f"no article {refs[0]} in the database", EXIT_FAILED)
+        table = opts.format == "table"
+        # As a table, the parts get blocks of their own after the story, not a JSON line.
+        article = story.article
+        if table:
+            article = {k: v for k, v in article.items() if k not in query.PART_COLUMNS}
         with _opened(opts.output) as out:
             output.write_story(
-                story.article,
+                article,
                 story.urls,
                 story.versions,
                 opts.format,
@@ -208,6 +213,8 @@ class Command(ScrapyCommand):
                 url_columns=query.URL_COLUMNS,
                 version_columns=query.VERSION_COLUMNS,
             )
+            if table:
+                out.write(parts_blocks(story.article))
 
     def _stats(self, engine: Engine, names: list[str], opts: argparse.Namespace) -> None:
         unknown = [name for name in names if name not in stats.STAT_TABLES]
@@ -220,6 +227,29 @@ class Command(ScrapyCommand):
         result = stats.stats(engine, self._filters(engine, opts), limit, tables)
         with _opened(opts.output) as out:
             output.write_stats(result, opts.format, out)
+
+
+def parts_blocks(article: dict[str, Any]) -> str:
+    """The fact boxes, tables and ticker entries of a story as text blocks (none: "")."""
+    blocks: list[str] = []
+    if article.get("boxes"):
+        lines = [f"boxes ({len(article['boxes'])}):"]
+        for box in article["boxes"]:
+            lines += ([f"[{box['title']}]"] if box.get("title") else []) + [box["text"], ""]
+        blocks.append("\n".join(lines))
+    if article.get("tables"):
+        lines = [f"tables ({len(article['tables'])}):"]
+        for table in article["tables"]:
+            lines += [f"[{table['caption']}]"] if table.get("caption") else []
+            lines += [" | ".join(row) for row in table["rows"]] + [""]
+        blocks.append("\n".join(lines))
+    if article.get("ticker"):
+        lines = [f"ticker ({len(article['ticker'])}):"]
+        for entry in article["ticker"]:
+            heading = f"  [{entry['headline']}]" if entry.get("headline") else ""
+            lines += [f"{entry.get('time') or '(no time)'}{heading}", entry["text"], ""]
+        blocks.append("\n".join(lines))
+    return "".join(f"\n{block}" for block in blocks)
 
 
 @contextmanager

@@ -33,7 +33,13 @@ from newscrawl.extract.metadata import PageMetadata, clean_author, parse_date, r
 from newscrawl.extract.times import displayed_stamps, with_stamps
 from newscrawl.extract.visible import element_text
 
-__all__ = ["FIELDS", "ExtractionError", "extract_article"]
+__all__ = ["EXTRACTOR_VERSION", "FIELDS", "ExtractionError", "extract_article"]
+
+EXTRACTOR_VERSION = "2026.12.1"
+"""Stored with every story (``articles.extractor_version``), so stories extracted by an
+older extractor can be found and extracted again. Bump it (year.month.serial) whenever
+the output of :func:`extract_article` changes for some page: a field added, removed, or
+filled differently."""
 
 FIELDS: tuple[str, ...] = (
     "title", "seo_title", "kicker", "lead", "text", "description", "authors", "author_urls",

@@ -21,7 +21,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 from scrapy.statscollectors import StatsCollector
 
-from newscrawl.extract import ExtractionError, extract_article
+from newscrawl.extract import EXTRACTOR_VERSION, ExtractionError, extract_article
 from newscrawl.extract.decode import decode_html
 from newscrawl.network import DEFAULT_SITES_PATH, Network
 from newscrawl.processes import forkserver_context
@@ -35,7 +35,7 @@ ARTICLE_FIELDS = (
     "title", "seo_title", "kicker", "lead", "text", "description", "authors", "author_urls",
     "published_at", "modified_at", "language", "section", "keywords", "entities", "image_url",
     "image_caption", "image_credit", "publisher", "word_count", "paywall", "cms_client_id",
-    "simhash", "boxes", "tables", "ticker", "story_type",
+    "simhash", "boxes", "tables", "ticker", "story_type", "extractor_version",
 )  # fmt: skip
 
 
@@ -56,6 +56,7 @@ def extract_in_worker(html: bytes | str, url: str, encoding: str | None = None) 
     except ExtractionError as exc:
         return False, exc.reason
     fields["simhash"] = fingerprint(fields.get("text"))
+    fields["extractor_version"] = EXTRACTOR_VERSION
     return True, fields
 
 

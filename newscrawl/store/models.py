@@ -112,6 +112,27 @@ class Article(Base):
     links: Mapped[list[Any]] = mapped_column(
         default=list, doc='Body links to network articles: [{"url", "site"}] (JSON).'
     )
+    boxes: Mapped[list[Any]] = mapped_column(
+        default=list, doc='Fact boxes: [{"title": str|null, "text"}] in page order (JSON).'
+    )
+    tables: Mapped[list[Any]] = mapped_column(
+        default=list,
+        doc='Tables: [{"caption": str|null, "rows": [[cell, ...], ...]}], header first.',
+    )
+    ticker: Mapped[list[Any]] = mapped_column(
+        default=list,
+        doc='Live-ticker entries, newest first: [{"time": ISO 8601|null, "headline", "text"}]'
+        " ([]: no ticker).",
+    )
+    story_type: Mapped[str | None] = mapped_column(
+        Text, doc="`article`, `ticker` or what JSON-LD/dataLayer name (e.g. `LiveBlogPosting`)."
+    )
+    parts_text: Mapped[str | None] = mapped_column(
+        Text, doc="The words of `boxes` and `tables`, for the full-text search (derived)."
+    )
+    extractor_version: Mapped[str | None] = mapped_column(
+        Text, doc="`newscrawl.extract.EXTRACTOR_VERSION` of the extraction that filled the row."
+    )
     published_at: Mapped[datetime | None] = mapped_column(index=True, doc="First published.")
     modified_at: Mapped[datetime | None] = mapped_column(doc="Last modified, per the page.")
     first_seen_at: Mapped[datetime] = mapped_column(doc="When the crawler first stored it.")

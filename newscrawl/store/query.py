@@ -34,10 +34,13 @@ from newscrawl.store.engine import database_url, display_url, make_engine
 from newscrawl.store.models import Article, ArticleUrl, ArticleVersion
 from newscrawl.store.search import RESULT_COLUMNS, search
 from newscrawl.store.search import _filters as store_filters
+from newscrawl.store.validate import PART_FIELDS
 from newscrawl.urls import strip_url
 
 ARTICLE_COLUMNS: tuple[str, ...] = tuple(column.name for column in RESULT_COLUMNS)
 """Every column of ``articles`` but the SimHash bands (index keys, derived from ``simhash``)."""
+PART_COLUMNS = PART_FIELDS
+"""JSON lists of a story's parts: fact boxes, tables, live-ticker entries."""
 URL_COLUMNS = ("first_seen_at", "last_seen_at", "site", "article_id", "url")
 VERSION_COLUMNS = ("id", "fetched_at", "modified_at", "title")
 _DATE_ONLY = re.compile(r"^\s*\d{4}-\d{2}-\d{2}\s*$")

@@ -5,7 +5,9 @@ must occur as written, ``-word`` must not occur. Matching is each database's own
 PostgreSQL stems German words (``Gärten`` finds ``Garten``); SQLite matches words by
 prefix (``Pflanze`` finds ``Pflanzen``), case- and accent-insensitively. The query is
 always a bound parameter, never SQL text. Ranking: title hits weigh most, then lead,
-then body (``setweight`` A/B on PostgreSQL, bm25 column weights on SQLite).
+then body, boxes and tables (``setweight`` A/B on PostgreSQL, bm25 column weights on
+SQLite). Boxes and tables are searched through ``articles.parts_text``, which the writer
+fills with ``newscrawl.extract.parts.parts_text`` (migration 0007 says why).
 
 Indexing: SQLite's FTS5 table follows every write through triggers. PostgreSQL's
 ``search_vector`` is filled by ``index_pending`` after the write commits (migration 0004
@@ -41,15 +43,16 @@ from newscrawl.store.models import Article
 _TERM = re.compile(r'(-?)"([^"]*)"|(-?)(\S+)')
 # Internal columns: not part of a search result.
 _HIDDEN = {"simhash_band0", "simhash_band1", "simhash_band2", "simhash_band3",
-           "canonical_declared_at"}  # fmt: skip
+           "canonical_declared_at", "parts_text"}  # fmt: skip
 RESULT_COLUMNS = [c for c in Article.__table__.c if c.name not in _HIDDEN]
-TITLE_WEIGHT, LEAD_WEIGHT, TEXT_WEIGHT = 10.0, 5.0, 1.0
+TITLE_WEIGHT, LEAD_WEIGHT, TEXT_WEIGHT, PARTS_WEIGHT = 10.0, 5.0, 1.0, 1.0
 _FTS = table("articles_fts", column("rowid"))
 INDEX_CHUNK = 500
 """Rows per indexing transaction: short row locks, steady progress."""
 SEARCH_VECTOR = """setweight(to_tsvector('german', coalesce(title, '')), 'A')
     || setweight(to_tsvector('german', coalesce(lead, '')), 'B')
-    || to_tsvector('german', coalesce(text, ''))"""
+    || to_tsvector('german', coalesce(text, ''))
+    || to_tsvector('german', coalesce(parts_text, ''))"""
 # SKIP LOCKED: several crawls (machines) index side by side without waiting on each other.
 _INDEX_PENDING = text(f"""UPDATE articles SET search_vector = {SEARCH_VECTOR}
     WHERE id IN (SELECT id FROM articles WHERE search_vector IS NULL
@@ -161,7 +164,7 @@ def _statement(engine: Engine, query: str) -> Select[Any] | None:
     if expression is None:
         return None
     fts = literal_column("articles_fts")
-    weights = (TITLE_WEIGHT, LEAD_WEIGHT, TEXT_WEIGHT)
+    weights = (TITLE_WEIGHT, LEAD_WEIGHT, TEXT_WEIGHT, PARTS_WEIGHT)
     # bm25 is smaller for better matches; negated so 'rank' grows with relevance on both.
     rank = (-func.bm25(fts, *weights)).label("rank")
     return (

@@ -15,6 +15,7 @@ from functools import cached_property
 from typing import Any
 
 from newscrawl.dates import NETWORK_ZONE, parse_timestamp
+from newscrawl.extract.parts import parts_text
 from newscrawl.store import dedup
 from newscrawl.store.models import MAX_URL_LENGTH
 
@@ -25,10 +26,12 @@ MAX_FIELD_LENGTH = {
     "image_url": MAX_URL_LENGTH, "image_caption": 20_000, "image_credit": 2000,
     "publisher": 2000, "language": 16, "cms_client_id": 64, "article_id": 32,
     "http_etag": 2000, "http_last_modified": 2000, "external_canonical": MAX_URL_LENGTH,
-    "text": MAX_TEXT_LENGTH,
+    "text": MAX_TEXT_LENGTH, "story_type": 64, "extractor_version": 64,
 }  # fmt: skip
 TEXT_FIELDS = tuple(MAX_FIELD_LENGTH)
 LIST_FIELDS = ("authors", "author_urls", "section", "keywords", "entities", "links")
+PART_FIELDS = ("boxes", "tables", "ticker")
+"""Lists of JSON objects (``newscrawl.items.ArticleItem`` says what each holds)."""
 DATE_FIELDS = ("published_at", "modified_at")
 
 
@@ -154,9 +157,21 @@ def _redirects(item: dict[str, Any]) -> dict[str, str]:
     return redirects
 
 
-def content_hash(title: str | None, lead: str | None, text: str | None) -> str:
-    """Equal hash = same visible content; the unit of 'changed'."""
-    joined = "\x1f".join(part or "" for part in (title, lead, text))
+def _parts(item: dict[str, Any], name: str) -> list[dict[str, Any]]:
+    entries = _list(item, name)
+    if not all(isinstance(entry, dict) for entry in entries):
+        raise ItemError("bad_type", f"{name} must be a list of objects")
+    return entries
+
+
+def content_hash(
+    title: str | None, lead: str | None, text: str | None, parts: str | None = None
+) -> str:
+    """Equal hash = same visible content; the unit of 'changed'. ``parts``: the words of
+    the boxes and tables (ticker entries are in ``text``), joined only when there are
+    any, so a story without them keeps the hash it had before the parts existed."""
+    fields = (title, lead, text, parts) if parts else (title, lead, text)
+    joined = "\x1f".join(part or "" for part in fields)
     return hashlib.sha256(joined.encode()).hexdigest()
 
 
@@ -171,12 +186,17 @@ def prepare(item: dict[str, Any]) -> Prepared:
     fetched_site = _string(item, "fetched_site") or site
     row: dict[str, Any] = {name: _string(item, name) for name in TEXT_FIELDS}
     row.update({name: _list(item, name) for name in LIST_FIELDS})
+    row.update({name: _parts(item, name) for name in PART_FIELDS})
+    try:
+        row["parts_text"] = parts_text(row["boxes"], row["tables"]) or None
+    except (AttributeError, KeyError, TypeError) as exc:
+        raise ItemError("bad_type", f"boxes or tables are malformed: {exc}") from None
     row.update({name: _date(item, name) for name in DATE_FIELDS})
     fetched_at = _date(item, "fetched_at") or datetime.now(UTC)
     row["paywall"] = _typed(item, "paywall", bool)
     row["word_count"] = _typed(item, "word_count", int)
     text = row["text"]
-    digest = content_hash(row["title"], row["lead"], text)
+    digest = content_hash(row["title"], row["lead"], text, row["parts_text"])
     row.update(
         url=url,
         site=site,
