@@ -148,3 +148,23 @@ def test_publication_rows_take_the_earliest_and_latest_fetch() -> None:
 )  # fmt: skip
 def test_lowest_online_id_is_numeric(ids: list[str | None], lowest: str) -> None:
     assert min(ids, key=id_order) == lowest
+
+
+def test_renderings_of_one_edit_give_one_row_whichever_was_fetched_first() -> None:
+    # The same id on two portals, equally dated, differing only in the footer: which page
+    # is the row must not depend on which portal answered first (the e2e order test's flake).
+    merkur = ORIGINAL.replace("fr.de", "merkur.de")
+    dated = {"modified_at": LATER}
+    fr = original(**dated, text=BODY + " Mehr bei fr.de.")
+    other = original(**dated, url=merkur, site="merkur.de", fetched_url=merkur,
+                     fetched_site="merkur.de", text=BODY + " Mehr bei merkur.de.")  # fmt: skip
+    rows = set()
+    for first, second in ((fr, other), (other, fr)):
+        early, late = first, {**second, "fetched_at": LATER}
+        (story,) = plan_of([early, late], Known()).new
+        rows.add((story.row["url"], story.row["text"]))
+        stored_first = stored(early)
+        update = plan_of([late], known(stored_first)).updates
+        kept = update[0].row["text"] if update and update[0].row else early["text"]
+        rows.add((None, kept))
+    assert len({text for _, text in rows}) == 1

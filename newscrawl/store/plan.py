@@ -21,8 +21,10 @@ group of its own.
 Content. Within a group, a content is a distinct ``(modified_at, content_hash)``. Its
 *first fetch* is the earliest ``fetched_at`` among the items carrying it, and its
 *representative* the item fetched then (ties: the lower URL). The group's current
-content is the greatest ``(modified_at, first fetch, content_hash)`` (no date counts as
-oldest): an edit the page dates later wins, a stale re-fetch never does.
+content is the greatest by ``content_key``: an edit the page dates later wins, a stale
+re-fetch never does; contents with the same date are renderings of one edit (the same id
+on two portals differs in its footer), and the greater hash wins, whichever was fetched
+first; undated contents (no date counts as oldest) are ordered by their first fetch.
 
 Original. The story's original is the group whose current content was published
 earliest (no date counts as latest), then the one with the lowest online id. The row
@@ -49,8 +51,8 @@ rests on three properties of the network, which the property test's items have:
 near-duplicate is consistent (a copy is within ``MAX_DISTANCE`` of every content of its
 original, stories are further apart; ``dedup`` measures 0-6 against 17+ bits); a
 publication's ``published_at`` does not change between its fetches; and two contents of
-one group with the same ``modified_at`` are not fetched interleaved (an edit replaces the
-page). Statuses (new, updated, duplicate, unchanged) describe the batch and do depend on
+one group without a ``modified_at`` are not fetched interleaved (an undated edit replaces
+the page). Statuses (new, updated, duplicate, unchanged) describe the batch and do depend on
 the order; only the tables do not.
 """
 
@@ -217,7 +219,17 @@ class _Content:
     @cached_property
     def key(self) -> tuple[datetime, datetime, str]:
         rep = self.rep
-        return (rep.modified_at or OLDEST, rep.fetched_at, rep.content_hash)
+        return content_key(rep.modified_at, rep.fetched_at, rep.content_hash)
+
+
+def content_key(
+    modified_at: datetime | None, first_fetch: datetime, content_hash: str
+) -> tuple[datetime, datetime, str]:
+    """How contents of one group are ordered (the module docstring's "Content"): the fetch
+    time counts only for undated contents, so dated renderings are ordered by the set."""
+    if modified_at is None:
+        return (OLDEST, first_fetch, content_hash)
+    return (modified_at, OLDEST, content_hash)
 
 
 def _contents(sightings: Iterable[_Sighting]) -> dict[tuple[Any, str], _Content]:
@@ -292,7 +304,7 @@ def _decide(
     ]
     newer = set(contents)
     if stored is not None and stored_content is not None:
-        floor = (stored.modified_at or OLDEST, stored.fetched_at, stored.content_hash)
+        floor = content_key(stored.modified_at, stored.fetched_at, stored.content_hash)
         newer = {key for key, content in contents.items() if content.key > floor}
     statuses = _statuses(prepared, of_item, known.by_url, winner, newer)
     story: NewStory | StoryUpdate | int
