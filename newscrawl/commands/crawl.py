@@ -29,6 +29,7 @@ from newscrawl.dates import parse_since
 from newscrawl.logs import redact
 from newscrawl.network import DEFAULT_SITES_PATH, Network, RegistryError
 from newscrawl.store import StoreError
+from newscrawl.store.engine import database_url
 from newscrawl.store.lock import LockHeld
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_DEADLETTER, EXIT_LOCKED = 0, 1, 2, 3, 75
@@ -85,6 +86,8 @@ class Command(ScrapyCrawlCommand):
             if opts.spargs.get("since"):
                 parse_since(opts.spargs["since"])
             check_settings(self.settings)
+            # A malformed URL is a usage error (masked), before anything opens the store.
+            database_url(self.settings.get("NEWSCRAWL_DATABASE_URL"))
         except (RegistryError, ValueError) as exc:
             self._error(exc, EXIT_USAGE)
             return
