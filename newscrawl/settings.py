@@ -186,3 +186,10 @@ DOWNLOADER_MIDDLEWARES = {"newscrawl.archive.middleware.WarcWriterMiddleware": 9
 # the pipelines (bounds memory: each holds a page; enough to keep every extraction worker busy).
 NEWSCRAWL_ARCHIVE_PROGRESS_SECONDS = 30.0
 NEWSCRAWL_ARCHIVE_IN_FLIGHT = 64
+
+# --- metrics (newscrawl/metrics.py, README "Monitoring") --------------------------------
+
+# A Prometheus text file (node_exporter's textfile collector) that gets the crawl's final
+# stats when it ends, written atomically. Empty: off (the extension is NotConfigured).
+NEWSCRAWL_METRICS_FILE = os.environ.get("NEWSCRAWL_METRICS_FILE", "")
+EXTENSIONS = {**EXTENSIONS, "newscrawl.metrics.PrometheusMetrics": 900}
