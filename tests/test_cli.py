@@ -22,6 +22,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.crawling import stored_articles
+from tests.mocknet import MockNetwork
 from tests.portal_history import fill_history
 from tests.test_query import AMBROSIA_COPY, fill
 
@@ -352,3 +354,36 @@ def test_scrapy_settings_masks_the_database_url(url: str, shown: str) -> None:
         env={**os.environ, "NEWSCRAWL_DATABASE_URL": url},
     )  # fmt: skip
     assert (done.returncode, done.stdout, done.stderr) == (0, shown + "\n", "")
+
+
+def test_crawl_runs_outside_a_checkout_and_writes_metrics(
+    venv: Path, tmp_path: Path, mock_network: MockNetwork
+) -> None:
+    url = f"sqlite:///{tmp_path / 'news.db'}"
+    metrics = tmp_path / "textfile" / "newscrawl.prom"
+    done = newscrawl(
+        venv, tmp_path, "crawl", "--database", url,
+        "-s", f"NEWSCRAWL_SITES={mock_network.registry_path}",
+        "-s", f"NEWSCRAWL_DEADLETTER_PATH={tmp_path / 'deadletter.jsonl'}",
+        "-s", "AUTOTHROTTLE_ENABLED=False", "-s", f"LOG_FILE={tmp_path / 'crawl.log'}",
+        "-s", f"NEWSCRAWL_METRICS_FILE={metrics}",
+    )  # fmt: skip
+    log = (tmp_path / "crawl.log").read_text()
+    assert done.returncode == 0, done.stderr[-2000:] + log[-3000:]
+    assert len(stored_articles(url)) == len(mock_network.expected_urls) == 30
+    lines = metrics.read_text().splitlines()
+    assert 'newscrawl_stat{spider="ippen",key="newscrawl/store/new"} 30' in lines
+    assert lines[-1] == 'newscrawl_finish_reason{spider="ippen",reason="finished"} 1'
+    assert [path.name for path in metrics.parent.iterdir()] == ["newscrawl.prom"]
+
+
+def test_crawl_arguments_fail_as_scrapy_crawl_does(venv: Path, tmp_path: Path) -> None:
+    installed = newscrawl(venv, tmp_path, "crawl", "--sites", "nope.de")
+    checkout = subprocess.run(
+        [SCRAPY, "crawl", "ippen", "-a", "sites=nope.de"],
+        cwd=ROOT, capture_output=True, text=True, timeout=120, env=_env(),
+    )  # fmt: skip
+    assert installed.returncode == checkout.returncode == 2
+    last = installed.stderr.splitlines()[-1]
+    assert last.startswith("newscrawl: error: unknown site nope.de; known sites: merkur.de, ")
+    assert last == checkout.stderr.splitlines()[-1]
