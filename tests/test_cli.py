@@ -88,6 +88,8 @@ def test_the_command_is_the_installed_package(venv: Path, tmp_path: Path) -> Non
     )  # fmt: skip
     assert done.stdout.startswith(str(venv.parent / "lib"))
     assert (venv / "newscrawl").read_text().startswith(f"#!{venv / 'python'}")
+    version = newscrawl(venv, tmp_path, "--version")
+    assert (version.returncode, version.stdout, version.stderr) == (0, "newscrawl 0.1.0\n", "")
 
 
 @pytest.mark.parametrize(

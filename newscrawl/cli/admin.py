@@ -15,8 +15,6 @@ import os
 
 import click
 
-from newscrawl.store.engine import DATABASE_URL_ENV
-
 SETTINGS_MODULE = "newscrawl.settings"
 
 
@@ -48,7 +46,7 @@ def scrapy_argv(
 @click.option(
     "--database",
     metavar="URL",
-    help=f"database URL (sets {DATABASE_URL_ENV}, which is the default)",
+    help="database URL (sets NEWSCRAWL_DATABASE_URL, which is the default)",
 )
 @click.option("-a", "arguments", multiple=True, metavar="NAME=VALUE", help="spider argument")
 @click.option("-s", "settings", multiple=True, metavar="NAME=VALUE", help="Scrapy setting")
@@ -83,6 +81,8 @@ def crawl(
     """
     # The URL travels in the environment, not as -s: a command line is visible to every
     # user of the machine (ps), and settings.py reads the variable.
+    from newscrawl.store.engine import DATABASE_URL_ENV
+
     if database is not None:
         os.environ[DATABASE_URL_ENV] = database
     os.environ["SCRAPY_SETTINGS_MODULE"] = SETTINGS_MODULE

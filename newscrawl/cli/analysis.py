@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sys
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -13,9 +13,9 @@ from newscrawl import output
 from newscrawl.cli import reading
 from newscrawl.cli.queries import database_options, output_options, window_options
 from newscrawl.cli.reading import EXIT_FAILED, EXIT_OK, CommandError, Reading
-from newscrawl.store import export as exporting
-from newscrawl.store import health as portal_health
-from newscrawl.store.query import Database
+
+if TYPE_CHECKING:
+    from newscrawl.store.query import Database
 
 SITE_COLUMNS = ("domain", "name", "base_url", "feeds", "sitemaps", "start_pages")
 
@@ -54,6 +54,8 @@ def export(fmt: str, columns: str | None, **options: Any) -> int:
     options = Reading(format="table", **options)
 
     def action(engine: Database) -> None:
+        from newscrawl.store import export as exporting
+
         try:
             names = exporting.check_columns((columns or "").split(","))
         except ValueError as exc:
@@ -109,6 +111,8 @@ def health(days: int, recent: int, fmt: str, **options: Any) -> int:
     flagged: list[str] = []
 
     def action(engine: Database) -> None:
+        from newscrawl.store import health as portal_health
+
         portals = portal_health.health(engine, datetime.now(UTC), recent, days)
         flagged.extend(portal.site for portal in portals if portal.problems)
         with reading.opened(options.output) as out:

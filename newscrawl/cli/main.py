@@ -19,14 +19,34 @@ from collections.abc import Sequence
 import click
 
 from newscrawl.cli import admin, analysis, queries
-from newscrawl.cli.reading import EXIT_INTERRUPTED, EXIT_USAGE
-from newscrawl.store.engine import redact
+from newscrawl.cli.reading import EXIT_INTERRUPTED, EXIT_USAGE, fail
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
+def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    # click's version_option raises a RuntimeError (a traceback) when the package is not
+    # installed, as in a checkout run with python -m newscrawl.cli.
+    if not value:
+        return
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        click.echo(f"newscrawl {version('newscrawl')}")
+    except PackageNotFoundError:
+        click.echo("newscrawl (not installed: run from a checkout)")
+    ctx.exit(0)
+
+
 @click.group(context_settings=CONTEXT)
-@click.version_option(package_name="newscrawl", message="%(prog)s %(version)s")
+@click.option(
+    "--version",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_print_version,
+    help="Show the version and exit.",
+)
 def cli() -> None:
     """Crawl the Ippen Digital news network and read the stories it stored.
 
@@ -59,8 +79,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     try:
         status = cli.main(args=argv, prog_name="newscrawl", standalone_mode=False)
     except click.ClickException as exc:
-        print(f"newscrawl: error: {redact(exc.format_message())}", file=sys.stderr)
-        status = exc.exit_code if exc.exit_code else EXIT_USAGE
+        status = fail(exc.format_message(), exc.exit_code or EXIT_USAGE)
     except click.Abort:  # Ctrl-C while click itself was reading input
         print("newscrawl: interrupted", file=sys.stderr)
         status = EXIT_INTERRUPTED

@@ -5,7 +5,9 @@ the output and turns every failure into one line and an exit status.
 
 Exit statuses: 0 done, 1 the database failed or ``show`` found nothing, 2 bad arguments
 (a malformed database URL among them), 130 interrupted (Ctrl-C, as shells report SIGINT).
-Nothing here imports Scrapy, Twisted or Alembic: ``newscrawl search`` must start fast.
+Nothing here imports Scrapy, Twisted or Alembic: ``newscrawl search`` must start fast. The
+store (SQLAlchemy, a third of a second of CPU) is imported by the functions that query it,
+not by this module: ``newscrawl --help`` and ``newscrawl sites`` never need it.
 """
 
 from __future__ import annotations
@@ -15,13 +17,13 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from newscrawl import output
 from newscrawl.network import DEFAULT_SITES_PATH, Network, RegistryError
-from newscrawl.store import query, stats
-from newscrawl.store.engine import display_url, redact
-from newscrawl.store.query import Database
+
+if TYPE_CHECKING:
+    from newscrawl.store.query import Database, Filters
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 DEFAULT_LIMITS = {"search": 50, "stats": 10}
@@ -54,7 +56,9 @@ class Reading:
     sites_file: str | None = None
     """The portal registry (``NEWSCRAWL_SITES``); None: the one shipped with newscrawl."""
 
-    def filters(self, engine: Database) -> query.Filters:
+    def filters(self, engine: Database) -> Filters:
+        from newscrawl.store import query
+
         site = None
         if self.site is not None:
             site = query.check_site(self.site, engine, registry(self.sites_file).domains)
@@ -68,6 +72,8 @@ class Reading:
         )
 
     def row_limit(self, command: str) -> int:
+        from newscrawl.store import query
+
         if self.limit is None:
             return DEFAULT_LIMITS[command]
         return query.parse_limit_arg(self.limit)
@@ -84,6 +90,9 @@ def registry(path: str | None) -> Network:
 def run(reading: Reading, action: Callable[[Database], None]) -> int:
     """Open the database of ``reading``, call ``action`` with it, and return the exit
     status; every failure is one line on stderr, passwords masked."""
+    from newscrawl.store import query
+    from newscrawl.store.engine import display_url
+
     shown = "?"
     try:
         if reading.format not in output.FORMATS:
@@ -115,6 +124,8 @@ def run(reading: Reading, action: Callable[[Database], None]) -> int:
 
 
 def fail(message: str, status: int) -> int:
+    from newscrawl.store.engine import redact
+
     print(f"newscrawl: error: {redact(message)}", file=sys.stderr)
     return status
 
@@ -154,6 +165,8 @@ def opened(path: str | None, binary: bool = False) -> Iterator[IO[Any]]:
 
 def search(reading: Reading, words: list[str]) -> Callable[[Database], None]:
     def action(engine: Database) -> None:
+        from newscrawl.store import query
+
         limit = reading.row_limit("search")
         rows = query.find_articles(engine, words, reading.filters(engine), limit)
         with opened(reading.output) as out:
@@ -171,6 +184,8 @@ def search(reading: Reading, words: list[str]) -> Callable[[Database], None]:
 
 def show(reading: Reading, ref: str) -> Callable[[Database], None]:
     def action(engine: Database) -> None:
+        from newscrawl.store import query
+
         if reading.format == "csv":
             raise CommandError("show prints a table or jsonl, not csv")
         story = query.find_story(engine, ref)
@@ -192,6 +207,8 @@ def show(reading: Reading, ref: str) -> Callable[[Database], None]:
 
 def check_stat_names(names: list[str]) -> list[str]:
     """The tables asked for, in order, once each; none: all of them."""
+    from newscrawl.store import stats
+
     unknown = [name for name in names if name not in stats.STAT_TABLES]
     if unknown:
         raise CommandError(f"unknown statistic {unknown[0]!r}; use {', '.join(stats.STAT_TABLES)}")
@@ -200,6 +217,8 @@ def check_stat_names(names: list[str]) -> list[str]:
 
 def statistics(reading: Reading, names: list[str]) -> Callable[[Database], None]:
     def action(engine: Database) -> None:
+        from newscrawl.store import stats
+
         tables = check_stat_names(names)
         limit = reading.row_limit("stats")
         result = stats.stats(engine, reading.filters(engine), limit, tables)
