@@ -1,77 +1,22 @@
-"""``newscrawl``, installed as a user installs it, run as a user runs it.
-
-The session builds a fresh virtual environment and ``pip install``s a copy of the project
-into it (``--no-deps --no-build-isolation``: the tests may not reach PyPI), so that the
-``newscrawl`` script is the one pip writes from ``[project.scripts]`` and the package is
-the installed one, not this checkout. The environment is made ``--without-pip`` (its
-bundled setuptools would shadow the pinned one) and sees the test environment's packages
-through a .pth file, the dependencies pip was told not to install; ``--system-site-packages``
-would give the interpreter's base packages, not this environment's. Every command runs in
-an empty folder: no scrapy.cfg, no checkout on the path.
-"""
+"""``newscrawl``, installed as a user installs it (``tests/installed.py``: pip into a fresh
+virtual environment), run as a user runs it, from an empty folder: every subcommand's help,
+the registry, the reading commands' exact output on a test database, health's verdict and
+exit status, and what a reading command imports."""
 
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
-import sys
-import sysconfig
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from tests.crawling import stored_articles
-from tests.mocknet import MockNetwork
+from tests.installed import clean_env, newscrawl
 from tests.portal_history import fill_history
 from tests.test_query import AMBROSIA_COPY, fill
 
-ROOT = Path(__file__).resolve().parents[1]
-SECRET = "s3cr3t-pw"
 READ_ONLY = ("scrapy", "twisted", "alembic")
-
-
-@pytest.fixture(scope="session")
-def venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A fresh virtual environment with newscrawl installed by pip; its bin folder."""
-    base = tmp_path_factory.mktemp("cli")
-    source = base / "source"
-    for name in ("pyproject.toml", "requirements.txt", "README.md"):
-        (source / name).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(ROOT / name, source / name)
-    shutil.copytree(
-        ROOT / "newscrawl", source / "newscrawl", ignore=shutil.ignore_patterns("__pycache__")
-    )
-    target = base / "venv"
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(target)], check=True)
-    python = target / "bin" / "python"
-    site = subprocess.run(
-        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-        capture_output=True, text=True, check=True,
-    ).stdout.strip()  # fmt: skip
-    (Path(site) / "_test_environment.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
-    done = subprocess.run(
-        [str(python), "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation",
-         "--no-index", str(source)],
-        capture_output=True, text=True, env=_env(), timeout=300,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr
-    return target / "bin"
-
-
-def _env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
-    env.pop("NEWSCRAWL_DATABASE_URL", None)
-    env.pop("NEWSCRAWL_SITES", None)
-    return {**env, **extra}
-
-
-def newscrawl(venv: Path, cwd: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(venv / "newscrawl"), *args],
-        cwd=cwd, capture_output=True, text=True, env=_env(**env), timeout=240,
-    )  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -84,7 +29,7 @@ def database(tmp_path_factory: pytest.TempPathFactory) -> str:
 def test_the_command_is_the_installed_package(venv: Path, tmp_path: Path) -> None:
     done = subprocess.run(
         [str(venv / "python"), "-c", "import newscrawl; print(newscrawl.__file__)"],
-        cwd=tmp_path, capture_output=True, text=True, env=_env(), check=True,
+        cwd=tmp_path, capture_output=True, text=True, env=clean_env(), check=True,
     )  # fmt: skip
     assert done.stdout.startswith(str(venv.parent / "lib"))
     assert (venv / "newscrawl").read_text().startswith(f"#!{venv / 'python'}")
@@ -232,8 +177,6 @@ def test_export_parquet_has_every_story(venv: Path, tmp_path: Path, database: st
 
 
 def test_health_flags_a_portal_whose_stories_lost_their_authors(venv: Path, tmp_path: Path) -> None:
-    from datetime import UTC, datetime
-
     url = f"sqlite:///{tmp_path}/news.db"
     fill_history(url, datetime.now(UTC), authors_lost_on="fr.de")
     done = newscrawl(venv, tmp_path, "health", "-f", "csv", "-d", url)
@@ -252,8 +195,6 @@ def test_health_flags_a_portal_whose_stories_lost_their_authors(venv: Path, tmp_
 
 
 def test_health_of_a_healthy_store_is_status_0(venv: Path, tmp_path: Path) -> None:
-    from datetime import UTC, datetime
-
     url = f"sqlite:///{tmp_path}/news.db"
     fill_history(url, datetime.now(UTC))
     done = newscrawl(venv, tmp_path, "health", "--days", "14", "-d", url)
@@ -278,114 +219,8 @@ def test_reading_commands_import_no_scrapy_twisted_or_alembic(
     )
     done = subprocess.run(
         [str(venv / "python"), "-c", script],
-        cwd=tmp_path, capture_output=True, text=True, env=_env(), timeout=60,
+        cwd=tmp_path, capture_output=True, text=True, env=clean_env(), timeout=60,
     )  # fmt: skip
     assert done.stderr == ""
     assert "Warum Ambrosia in deutschen Gärten zur Bedrohung wird" in done.stdout
     assert done.stdout.splitlines()[-1] == "0 []"
-
-
-MALFORMED = [
-    (
-        f"postgresql+psycopg//user:{SECRET}@host/db",
-        "not a database URL: postgresql+psycopg//user:***@host/db",
-    ),
-    (
-        f"postgresql+psycopg://user@{SECRET}@host/db",
-        "not a database URL: postgresql+psycopg://user@***@host/db (an '@' in the user name: "
-        "write user:password@host, and %40 for an '@' inside either)",
-    ),
-]
-NEWSCRAWL_COMMANDS = [
-    ["crawl", "-s", "LOG_LEVEL=ERROR"], ["search", "x"], ["show", "1"], ["stats"],
-    ["export"], ["health"], ["db", "upgrade"], ["db", "index"],
-]  # fmt: skip
-
-
-@pytest.mark.parametrize(("url", "message"), MALFORMED)
-@pytest.mark.parametrize("command", NEWSCRAWL_COMMANDS, ids=" ".join)
-def test_newscrawl_never_prints_the_password_of_a_malformed_url(
-    venv: Path, tmp_path: Path, command: list[str], url: str, message: str
-) -> None:
-    done = newscrawl(venv, tmp_path, *command, NEWSCRAWL_DATABASE_URL=url)
-    assert done.returncode == 2
-    assert done.stderr.splitlines()[-1] == f"newscrawl: error: {message}"
-    assert SECRET not in done.stdout + done.stderr
-
-
-@pytest.mark.parametrize(("url", "message"), MALFORMED)
-def test_database_option_is_masked_too(venv: Path, tmp_path: Path, url: str, message: str) -> None:
-    for command in (["search", "--database", url], ["crawl", "--database", url]):
-        done = newscrawl(venv, tmp_path, *command)
-        assert done.returncode == 2
-        assert done.stderr.splitlines()[-1] == f"newscrawl: error: {message}"
-        assert SECRET not in done.stdout + done.stderr
-
-
-SCRAPY = str(Path(sys.executable).with_name("scrapy"))
-CHECKOUT_COMMANDS = [
-    ([SCRAPY, "crawl", "ippen", "-s", "LOG_LEVEL=ERROR"], "newscrawl: error: "),
-    ([SCRAPY, "articles", "search", "x"], "newscrawl: error: "),
-    ([sys.executable, "-m", "newscrawl.store", "upgrade"], "error: "),
-]
-
-
-@pytest.mark.parametrize(("url", "message"), MALFORMED)
-@pytest.mark.parametrize(("command", "prefix"), CHECKOUT_COMMANDS, ids=lambda c: str(c)[-30:])
-def test_the_checkout_commands_never_print_it_either(
-    command: list[str], prefix: str, url: str, message: str
-) -> None:
-    done = subprocess.run(
-        command, cwd=ROOT, capture_output=True, text=True, timeout=120,
-        env={**os.environ, "NEWSCRAWL_DATABASE_URL": url},
-    )  # fmt: skip
-    assert done.returncode == 2
-    assert done.stderr.splitlines()[-1] == prefix + message
-    assert SECRET not in done.stdout + done.stderr
-
-
-@pytest.mark.parametrize(("url", "shown"), [
-    (f"postgresql+psycopg//user:{SECRET}@host/db", "postgresql+psycopg//user:***@host/db"),
-    (f"postgresql+psycopg://user@{SECRET}@host/db", "postgresql+psycopg://user@***@host/db"),
-    (f"postgresql://user:{SECRET}@host/db", "postgresql://user:***@host/db"),
-])  # fmt: skip
-def test_scrapy_settings_masks_the_database_url(url: str, shown: str) -> None:
-    done = subprocess.run(
-        [SCRAPY, "settings", "--get", "NEWSCRAWL_DATABASE_URL"],
-        cwd=ROOT, capture_output=True, text=True, timeout=120,
-        env={**os.environ, "NEWSCRAWL_DATABASE_URL": url},
-    )  # fmt: skip
-    assert (done.returncode, done.stdout, done.stderr) == (0, shown + "\n", "")
-
-
-def test_crawl_runs_outside_a_checkout_and_writes_metrics(
-    venv: Path, tmp_path: Path, mock_network: MockNetwork
-) -> None:
-    url = f"sqlite:///{tmp_path / 'news.db'}"
-    metrics = tmp_path / "textfile" / "newscrawl.prom"
-    done = newscrawl(
-        venv, tmp_path, "crawl", "--database", url,
-        "-s", f"NEWSCRAWL_SITES={mock_network.registry_path}",
-        "-s", f"NEWSCRAWL_DEADLETTER_PATH={tmp_path / 'deadletter.jsonl'}",
-        "-s", "AUTOTHROTTLE_ENABLED=False", "-s", f"LOG_FILE={tmp_path / 'crawl.log'}",
-        "-s", f"NEWSCRAWL_METRICS_FILE={metrics}",
-    )  # fmt: skip
-    log = (tmp_path / "crawl.log").read_text()
-    assert done.returncode == 0, done.stderr[-2000:] + log[-3000:]
-    assert len(stored_articles(url)) == len(mock_network.expected_urls) == 30
-    lines = metrics.read_text().splitlines()
-    assert 'newscrawl_stat{spider="ippen",key="newscrawl/store/new"} 30' in lines
-    assert lines[-1] == 'newscrawl_finish_reason{spider="ippen",reason="finished"} 1'
-    assert [path.name for path in metrics.parent.iterdir()] == ["newscrawl.prom"]
-
-
-def test_crawl_arguments_fail_as_scrapy_crawl_does(venv: Path, tmp_path: Path) -> None:
-    installed = newscrawl(venv, tmp_path, "crawl", "--sites", "nope.de")
-    checkout = subprocess.run(
-        [SCRAPY, "crawl", "ippen", "-a", "sites=nope.de"],
-        cwd=ROOT, capture_output=True, text=True, timeout=120, env=_env(),
-    )  # fmt: skip
-    assert installed.returncode == checkout.returncode == 2
-    last = installed.stderr.splitlines()[-1]
-    assert last.startswith("newscrawl: error: unknown site nope.de; known sites: merkur.de, ")
-    assert last == checkout.stderr.splitlines()[-1]
