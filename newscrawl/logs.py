@@ -18,7 +18,6 @@ a handler's filters covered only the first lines of a crawl.
 from __future__ import annotations
 
 import logging
-import re
 from typing import Any
 
 from scrapy import exceptions
@@ -26,7 +25,9 @@ from scrapy.crawler import Crawler
 from scrapy.logformatter import LogFormatter, LogFormatterResult
 from twisted.internet import error
 
-_URL_PASSWORD = re.compile(r"(?P<head>\b[a-z][a-z0-9+.-]*://[^:/@\s'\"]*:)[^@/\s'\"]+(?=@)", re.I)
+# Here for the log rules and the crawl's errors; it lives beside the URL parsing so that the
+# read-only commands (which must not import Scrapy) mask passwords the same way.
+from newscrawl.store.engine import redact
 
 # Scrapy's download errors (its RETRY_EXCEPTIONS): the host or the network failed, and
 # the message already says how; a traceback through the downloader adds nothing.
@@ -36,11 +37,6 @@ _NETWORK_ERRORS = (
     exceptions.ResponseDataLossError, error.ConnectError, error.ConnectionLost,
     error.ConnectionDone, error.TimeoutError,
 )  # fmt: skip
-
-
-def redact(text: str) -> str:
-    """``postgresql://user:secret@host/db`` → ``postgresql://user:***@host/db``."""
-    return _URL_PASSWORD.sub(r"\g<head>***", text)
 
 
 class _RedactedRecord(logging.LogRecord):

@@ -11,7 +11,8 @@ import csv
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, TextIO
+from itertools import islice
+from typing import IO, TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:
     from newscrawl.store.stats import StatTable
@@ -47,8 +48,8 @@ def csv_value(value: Any) -> Any:
     return json_value(value)
 
 
-def write_csv(rows: Sequence[Mapping[str, Any]], columns: Sequence[str], out: TextIO) -> None:
-    """A header and one line per row; ``columns`` missing from a row are empty cells."""
+def write_csv(rows: Iterable[Mapping[str, Any]], columns: Sequence[str], out: TextIO) -> None:
+    """A header and one line per row, as they come; missing ``columns`` are empty cells."""
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(columns)
     for row in rows:
@@ -173,3 +174,73 @@ def write_stats(tables: Mapping[str, StatTable], fmt: str, out: TextIO) -> None:
         for number, (name, table) in enumerate(tables.items()):
             out.write(("\n" if number else "") + STAT_TITLES[name] + "\n\n")
             write_table(table.rows, table.columns, out, {"title": TITLE_WIDTH})
+
+
+# --- Parquet (the optional extra newscrawl[parquet]) -----------------------------------------
+
+PARQUET_BATCH = 1000
+"""Rows per Parquet row group written: the memory an export holds at once."""
+
+
+class ParquetUnavailable(RuntimeError):
+    """pyarrow is not installed: ``pip install 'newscrawl[parquet]'``."""
+
+
+def write_parquet(
+    rows: Iterable[Mapping[str, Any]], kinds: Mapping[str, str], out: IO[bytes]
+) -> None:
+    """``rows`` as Parquet, ``PARQUET_BATCH`` at a time; ``kinds`` (``column_kinds``) give
+    the typed schema (times as UTC timestamps; JSON lists and objects as JSON text, as in
+    CSV, since their elements have no one type)."""
+    try:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+    except ImportError:
+        raise ParquetUnavailable(
+            "the parquet format needs pyarrow: pip install 'newscrawl[parquet]'"
+        ) from None
+    types = {
+        "int": pa.int64(),
+        "float": pa.float64(),
+        "bool": pa.bool_(),
+        "datetime": pa.timestamp("us", tz="UTC"),
+        "json": pa.string(),
+        "text": pa.string(),
+    }
+    schema = pa.schema([(name, types[kind]) for name, kind in kinds.items()])
+    json_columns = [name for name, kind in kinds.items() if kind == "json"]
+    rows = iter(rows)
+    with pq.ParquetWriter(out, schema) as writer:
+        while records := [dict(row) for row in islice(rows, PARQUET_BATCH)]:
+            for record in records:
+                for name in json_columns:
+                    if record.get(name) is not None:
+                        record[name] = json.dumps(json_value(record[name]), ensure_ascii=False)
+            writer.write_batch(pa.RecordBatch.from_pylist(records, schema=schema))
+
+
+def parts_blocks(article: Mapping[str, Any]) -> str:
+    """The fact boxes, tables and ticker entries of a story as text blocks (none: "").
+
+    As a table, ``show`` prints these after the story rather than as JSON in a cell.
+    """
+    blocks: list[str] = []
+    if article.get("boxes"):
+        lines = [f"boxes ({len(article['boxes'])}):"]
+        for box in article["boxes"]:
+            lines += ([f"[{box['title']}]"] if box.get("title") else []) + [box["text"], ""]
+        blocks.append("\n".join(lines))
+    if article.get("tables"):
+        lines = [f"tables ({len(article['tables'])}):"]
+        for table in article["tables"]:
+            lines += [f"[{table['caption']}]"] if table.get("caption") else []
+            lines += [" | ".join(row) for row in table["rows"]] + [""]
+        blocks.append("\n".join(lines))
+    if article.get("ticker"):
+        lines = [f"ticker ({len(article['ticker'])}):"]
+        for entry in article["ticker"]:
+            heading = f"  [{entry['headline']}]" if entry.get("headline") else ""
+            lines += [f"{entry.get('time') or '(no time)'}{heading}", entry["text"], ""]
+        blocks.append("\n".join(lines))
+    return "".join(f"\n{block}" for block in blocks)
+

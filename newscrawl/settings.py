@@ -153,6 +153,8 @@ CONCURRENT_ITEMS = 4
 ITEM_PIPELINES = {
     "newscrawl.pipelines.extract.ExtractPipeline": 100,
     "newscrawl.pipelines.validate.ValidatePipeline": 200,
+    # -a max_articles=N: at most N stories to the store (newscrawl/limits.py).
+    "newscrawl.limits.MaxArticlesPipeline": 250,
     "newscrawl.pipelines.store.StorePipeline": 300,
 }
 SPIDER_MIDDLEWARES = {
@@ -161,9 +163,14 @@ SPIDER_MIDDLEWARES = {
 }
 EXTENSIONS = {
     "newscrawl.logs.LogRules": 0,
+    # A run's arguments resolved once and kept in spider.state (JOBDIR) for a resume; off in
+    # a cluster run, where Redis keeps them (newscrawl/runargs.py).
+    "newscrawl.runargs.RunArguments": 100,
     # Progress (the "progress" block above): its line replaces Scrapy's LogStats line.
     "newscrawl.progress.CrawlProgress": 500,
     "scrapy.extensions.logstats.LogStats": None,
+    # The final stats as a Prometheus text file, off unless NEWSCRAWL_METRICS_FILE is set.
+    "newscrawl.metrics.PrometheusMetrics": 900,
 }
 LOG_FORMATTER = "newscrawl.logs.NewscrawlLogFormatter"
 LOG_LEVEL = "INFO"
@@ -195,7 +202,9 @@ NEWSCRAWL_ARCHIVE_IN_FLIGHT = 64
 NEWSCRAWL_ONLINE_ID_ANCHORS: list[str] = []
 # Hours an id's estimate may be off (the anchors are month-granular): 30 days.
 NEWSCRAWL_ONLINE_ID_MARGIN_HOURS = 720.0
-# A run's arguments resolved once and kept in spider.state (JOBDIR) for a resume; off in a
-# cluster run (Redis keeps them). -a max_articles=N: at most N stories to the store.
-EXTENSIONS = {**EXTENSIONS, "newscrawl.runargs.RunArguments": 100}
-ITEM_PIPELINES = {**ITEM_PIPELINES, "newscrawl.limits.MaxArticlesPipeline": 250}
+
+# --- metrics (newscrawl/metrics.py, README "Monitoring") --------------------------------
+
+# A Prometheus text file (node_exporter's textfile collector) that gets the crawl's final
+# stats when it ends, written atomically. Empty: off (the extension is NotConfigured).
+NEWSCRAWL_METRICS_FILE = os.environ.get("NEWSCRAWL_METRICS_FILE", "")

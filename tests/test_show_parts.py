@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import Engine
 
-from newscrawl.commands.articles import parts_blocks
+from newscrawl.output import parts_blocks
 from newscrawl.extract import EXTRACTOR_VERSION
 from newscrawl.store import write_batch
 from tests.mocknet import stories

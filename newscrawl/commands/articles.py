@@ -4,45 +4,29 @@ Three subcommands (``search``, ``show``, ``stats``) as the first argument, becau
 Scrapy gives a command one argument parser; options that do not apply to a subcommand
 are an error rather than silently ignored. Exit statuses: 0 done, 1 the database
 failed or ``show`` found nothing, 2 bad arguments, 130 interrupted (Ctrl-C, as shells
-report SIGINT). Every error is one line on stderr.
+report SIGINT). Every error is one line on stderr. What each subcommand does is
+``newscrawl.cli.reading``, shared with ``newscrawl search|show|stats``.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any, NoReturn, TextIO
+from typing import NoReturn
 
 from scrapy.commands import ScrapyCommand
 
-from newscrawl import output
+from newscrawl.cli import reading
+from newscrawl.cli.reading import EXIT_USAGE, CommandError, Reading
 from newscrawl.logs import redact
-from newscrawl.network import DEFAULT_SITES_PATH, Network, RegistryError
-from newscrawl.store import query, stats
-from newscrawl.store.engine import display_url
-from newscrawl.store.query import Database as Engine
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 SUBCOMMANDS = ("search", "show", "stats")
-DEFAULT_LIMITS = {"search": 50, "stats": 10}
 FILTER_OPTIONS = ("site", "section", "author", "since", "until", "paywall")
 ALLOWED = {
     "search": {*FILTER_OPTIONS, "limit"},
     "show": set(),
     "stats": {"site", "since", "until", "limit"},
 }
-SEARCH_TABLE = ("published_at", "site", "title", "url")
-
-
-class CommandError(Exception):
-    """Ends the command with one line on stderr and ``status``."""
-
-    def __init__(self, message: str, status: int = EXIT_USAGE) -> None:
-        super().__init__(message)
-        self.status = status
 
 
 def _one_line_error(message: str) -> NoReturn:
@@ -90,37 +74,32 @@ class Command(ScrapyCommand):
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         try:
-            self._run(args, opts)
+            subcommand, rest = self._check(args, opts)
         except CommandError as exc:
-            self._fail(str(exc), exc.status)
-        except query.QueryError as exc:
-            self._fail(str(exc), EXIT_USAGE)
-        except query.DatabaseUnusable as exc:
-            self._fail(str(exc), EXIT_FAILED)
-        except query.DATABASE_ERRORS as exc:
-            if query.is_interrupted(exc):
-                self._interrupted()
-            else:
-                self._fail(f"database {self._url_shown}: {_first_line(exc)}", EXIT_FAILED)
-        except BrokenPipeError:
-            # The reader (head, less) went away: not an error. Point stdout at devnull so
-            # the interpreter's final flush does not raise again.
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        except KeyboardInterrupt:
-            self._interrupted()
+            self.exitcode = reading.fail(str(exc), exc.status)
+            return
+        assert self.settings is not None
+        options = Reading(
+            database=opts.database or self.settings.get("NEWSCRAWL_DATABASE_URL"),
+            format=opts.format,
+            output=opts.output,
+            **{name: getattr(opts, name) for name in (*FILTER_OPTIONS, "limit")},
+            sites_file=self.settings.get("NEWSCRAWL_SITES") or None,
+        )
+        if subcommand == "search":
+            action = reading.search(options, rest)
+        elif subcommand == "show":
+            if len(rest) != 1:
+                message = "show takes one URL or article id: scrapy articles show 93036630"
+                self.exitcode = reading.fail(message, EXIT_USAGE)
+                return
+            action = reading.show(options, rest[0])
+        else:
+            action = reading.statistics(options, rest)
+        self.exitcode = reading.run(options, action)
 
-    _url_shown = "?"
-
-    def _interrupted(self) -> None:
-        # Ctrl-C is the way out of a slow query, not a crash: no traceback.
-        print("newscrawl: interrupted", file=sys.stderr)
-        self.exitcode = EXIT_INTERRUPTED
-
-    def _fail(self, message: str, status: int) -> None:
-        print(f"newscrawl: error: {redact(message)}", file=sys.stderr)
-        self.exitcode = status
-
-    def _run(self, args: list[str], opts: argparse.Namespace) -> None:
+    def _check(self, args: list[str], opts: argparse.Namespace) -> tuple[str, list[str]]:
+        """The subcommand and its words, if the options fit it (else ``CommandError``)."""
         if not args:
             raise CommandError("give a subcommand: search, show or stats (scrapy articles -h)")
         subcommand, rest = args[0], args[1:]
@@ -136,139 +115,4 @@ class Command(ScrapyCommand):
         misplaced = [name for name in given if name not in ALLOWED[subcommand]]
         if misplaced:
             raise CommandError(f"--{misplaced[0]} does not apply to {subcommand}")
-        if opts.format not in output.FORMATS:
-            raise CommandError(f"unknown format {opts.format!r}; use table, jsonl or csv")
-        engine = self._engine(opts.database)
-        try:
-            handler = getattr(self, f"_{subcommand}")
-            handler(engine, rest, opts)
-        finally:
-            engine.dispose()
-
-    def _engine(self, url: str | None) -> Engine:
-        assert self.settings is not None
-        parsed = query.parse_database_url(url or self.settings.get("NEWSCRAWL_DATABASE_URL"))
-        self._url_shown = display_url(parsed)
-        return query.open_database(parsed)
-
-    def _filters(self, engine: Engine, opts: argparse.Namespace) -> query.Filters:
-        site = None
-        if opts.site is not None:
-            site = query.check_site(opts.site, engine, self._registry_domains())
-        return query.Filters(
-            site=site,
-            section=opts.section,
-            author=opts.author,
-            since=query.parse_since_arg(opts.since) if opts.since is not None else None,
-            until=query.parse_until_arg(opts.until) if opts.until is not None else None,
-            paywall=query.parse_paywall_arg(opts.paywall) if opts.paywall is not None else None,
-        )
-
-    def _registry_domains(self) -> list[str]:
-        assert self.settings is not None
-        try:
-            return Network.load(self.settings.get("NEWSCRAWL_SITES") or DEFAULT_SITES_PATH).domains
-        except RegistryError as exc:
-            raise CommandError(str(exc)) from None
-
-    def _limit(self, subcommand: str, opts: argparse.Namespace) -> int:
-        if opts.limit is None:
-            return DEFAULT_LIMITS[subcommand]
-        return query.parse_limit_arg(opts.limit)
-
-    def _search(self, engine: Engine, words: list[str], opts: argparse.Namespace) -> None:
-        limit = self._limit("search", opts)
-        filters = self._filters(engine, opts)
-        rows = query.find_articles(engine, words, filters, limit)
-        with _opened(opts.output) as out:
-            output.write_rows(
-                rows,
-                opts.format,
-                out,
-                columns=query.ARTICLE_COLUMNS,
-                table_columns=SEARCH_TABLE,
-                widths={"title": output.TITLE_WIDTH},
-            )
-
-    def _show(self, engine: Engine, refs: list[str], opts: argparse.Namespace) -> None:
-        if len(refs) != 1:
-            raise CommandError("show takes one URL or article id: scrapy articles show 93036630")
-        if opts.format == "csv":
-            raise CommandError("show prints a table or jsonl, not csv")
-        story = query.find_story(engine, refs[0])
-        if story is None:
-            raise CommandError(f"no article {refs[0]} in the database", EXIT_FAILED)
-        table = opts.format == "table"
-        # As a table, the parts get blocks of their own after the story, not a JSON line.
-        article = story.article
-        if table:
-            article = {k: v for k, v in article.items() if k not in query.PART_COLUMNS}
-        with _opened(opts.output) as out:
-            output.write_story(
-                article,
-                story.urls,
-                story.versions,
-                opts.format,
-                out,
-                url_columns=query.URL_COLUMNS,
-                version_columns=query.VERSION_COLUMNS,
-            )
-            if table:
-                out.write(parts_blocks(story.article))
-
-    def _stats(self, engine: Engine, names: list[str], opts: argparse.Namespace) -> None:
-        unknown = [name for name in names if name not in stats.STAT_TABLES]
-        if unknown:
-            raise CommandError(
-                f"unknown statistic {unknown[0]!r}; use {', '.join(stats.STAT_TABLES)}"
-            )
-        tables = list(dict.fromkeys(names)) or list(stats.STAT_TABLES)
-        limit = self._limit("stats", opts)
-        result = stats.stats(engine, self._filters(engine, opts), limit, tables)
-        with _opened(opts.output) as out:
-            output.write_stats(result, opts.format, out)
-
-
-def parts_blocks(article: dict[str, Any]) -> str:
-    """The fact boxes, tables and ticker entries of a story as text blocks (none: "")."""
-    blocks: list[str] = []
-    if article.get("boxes"):
-        lines = [f"boxes ({len(article['boxes'])}):"]
-        for box in article["boxes"]:
-            lines += ([f"[{box['title']}]"] if box.get("title") else []) + [box["text"], ""]
-        blocks.append("\n".join(lines))
-    if article.get("tables"):
-        lines = [f"tables ({len(article['tables'])}):"]
-        for table in article["tables"]:
-            lines += [f"[{table['caption']}]"] if table.get("caption") else []
-            lines += [" | ".join(row) for row in table["rows"]] + [""]
-        blocks.append("\n".join(lines))
-    if article.get("ticker"):
-        lines = [f"ticker ({len(article['ticker'])}):"]
-        for entry in article["ticker"]:
-            heading = f"  [{entry['headline']}]" if entry.get("headline") else ""
-            lines += [f"{entry.get('time') or '(no time)'}{heading}", entry["text"], ""]
-        blocks.append("\n".join(lines))
-    return "".join(f"\n{block}" for block in blocks)
-
-
-@contextmanager
-def _opened(path: str | None) -> Iterator[TextIO]:
-    if path is None or path == "-":
-        yield sys.stdout
-        # Flushed here, inside run(), so a closed pipe is caught there and not at exit.
-        sys.stdout.flush()
-        return
-    try:
-        # newline="" so the csv module's line endings are written as they are.
-        handle = open(path, "w", encoding="utf-8", newline="")  # noqa: SIM115
-    except OSError as exc:
-        raise CommandError(f"cannot write {path}: {exc.strerror}") from None
-    with handle:
-        yield handle
-
-
-def _first_line(exc: Any) -> str:
-    cause = getattr(exc, "orig", None) or exc
-    lines = str(cause).strip().splitlines()
-    return lines[0] if lines else type(cause).__name__
+        return subcommand, rest

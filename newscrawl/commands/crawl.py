@@ -30,6 +30,7 @@ from newscrawl.limits import parse_max_articles
 from newscrawl.logs import redact
 from newscrawl.network import DEFAULT_SITES_PATH, Network, RegistryError
 from newscrawl.store import StoreError
+from newscrawl.store.engine import database_url
 from newscrawl.store.lock import LockHeld
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_DEADLETTER, EXIT_LOCKED = 0, 1, 2, 3, 75
@@ -92,6 +93,8 @@ class Command(ScrapyCrawlCommand):
                 parse_since(opts.spargs["since"])
             parse_max_articles(opts.spargs.get("max_articles"))
             check_settings(self.settings)
+            # A malformed URL is a usage error (masked), before anything opens the store.
+            database_url(self.settings.get("NEWSCRAWL_DATABASE_URL"))
         except (RegistryError, ValueError) as exc:
             self._error(exc, EXIT_USAGE)
             return

@@ -14,20 +14,27 @@ store's own building blocks (and the tests' and benchmarks' way in)::
 
 from __future__ import annotations
 
+import importlib
 from importlib.resources import files
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import URL
 
-from newscrawl.store.dedup import fingerprint
 from newscrawl.store.engine import display_url, make_engine, write_transaction
-from newscrawl.store.errors import StoreError
-from newscrawl.store.front import Store, StoredFetch
-from newscrawl.store.rejected import page_from as rejected_page
+
+# Eager, unlike the rest: the reading commands need it anyway, and the function must shadow
+# its module's name here (a lazy name would find the submodule ``search`` instead).
 from newscrawl.store.search import index_pending, pending_count, search
-from newscrawl.store.write import BatchResult, ItemOutcome, write_batch
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+
+    from newscrawl.store.dedup import fingerprint
+    from newscrawl.store.errors import StoreError
+    from newscrawl.store.front import Store, StoredFetch
+    from newscrawl.store.rejected import page_from as rejected_page
+    from newscrawl.store.write import BatchResult, ItemOutcome, write_batch
 
 __all__ = [
     "BatchResult",
@@ -49,10 +56,34 @@ __all__ = [
 
 # Any fixed number: the key of the PostgreSQL advisory lock that serializes migrations.
 _MIGRATION_LOCK = 0x6E657773
+_LAZY = {
+    "fingerprint": ("dedup", "fingerprint"),
+    "StoreError": ("errors", "StoreError"),
+    "Store": ("front", "Store"),
+    "StoredFetch": ("front", "StoredFetch"),
+    "rejected_page": ("rejected", "page_from"),
+    "BatchResult": ("write", "BatchResult"),
+    "ItemOutcome": ("write", "ItemOutcome"),
+    "write_batch": ("write", "write_batch"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    # The package's names are imported on first use (PEP 562): the door (front.py) brings
+    # the writer process and with it Scrapy and Twisted, the write path a dozen modules,
+    # and the read-only commands (``newscrawl search`` ...) import this package on their
+    # way to query.py and must start in a fraction of a second without them.
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    module_name, attribute = _LAZY[name]
+    module = importlib.import_module(f"{__name__}.{module_name}")
+    return getattr(module, attribute)
 
 
 def alembic_config() -> Config:
     """Alembic configuration pointing at the migrations shipped in this package."""
+    from alembic.config import Config  # not on the read-only commands' path
+
     config = Config()
     config.set_main_option("script_location", str(files("newscrawl.store") / "migrations"))
     return config
@@ -65,6 +96,8 @@ def migrate(url: str | URL | Engine | None = None, revision: str = "head") -> No
     takes the write lock (SQLite ``BEGIN IMMEDIATE``, PostgreSQL an advisory lock), so the
     second process finds the schema already current.
     """
+    from alembic import command
+
     engine = url if isinstance(url, Engine) else make_engine(url)
     config = alembic_config()
     try:

@@ -8,91 +8,17 @@ URL defaults to ``NEWSCRAWL_DATABASE_URL`` or ``sqlite:///data/news.db``. ``reim
 sends each dead letter home: to the database its line records (with the password of
 ``NEWSCRAWL_DATABASE_URL`` when that names the same database; else libpq's own, e.g.
 ``~/.pgpass``). ``--database`` must name that database; ``--into`` stores the items in
-another one. The file is archived only when every item went in.
+another one. The file is archived only when every item went in. The same as
+``newscrawl db upgrade|index|reimport`` (``newscrawl.store.maintenance``).
 """
 
 from __future__ import annotations
 
 import argparse
-import logging
-import os
 import sys
-from collections import Counter
 from collections.abc import Sequence
 
-from newscrawl.store import (
-    deadletter,
-    display_url,
-    index_pending,
-    make_engine,
-    migrate,
-    write_batch,
-)
-from newscrawl.store.engine import DATABASE_URL_ENV, database_url, without_password
-
-REIMPORT_BATCH = 500
-
-
-def _upgrade(url: str | None) -> int:
-    engine = make_engine(url)
-    migrate(engine)
-    print(f"{display_url(engine)}: schema is at the newest revision")
-    return 0
-
-
-def _index(url: str | None) -> int:
-    engine = make_engine(url)
-    migrate(engine)
-    print(f"{display_url(engine)}: indexed {index_pending(engine)} stories for search")
-    return 0
-
-
-def _home(url: str) -> str:
-    """A database URL without its password: how a dead-letter line names its database."""
-    return without_password(url)
-
-
-def _targets(path: str, database: str | None, into: str | None) -> dict[str, list[dict]]:
-    """Database URL → the items of ``path`` to store there."""
-    env = os.environ.get(DATABASE_URL_ENV)
-    targets: dict[str, list[dict]] = {}
-    for number, item in deadletter.read(path):
-        recorded = item.pop(deadletter.DATABASE_KEY, None)
-        if into:
-            target = into
-        elif database:
-            if recorded and _home(recorded) != _home(database):
-                raise ValueError(
-                    f"{path}:{number} was meant for {display_url(recorded)}, not "
-                    f"{display_url(database)}; use --into to store it there anyway"
-                )
-            target = database
-        elif recorded:
-            target = env if env and _home(env) == _home(recorded) else recorded
-        else:  # written before dead letters named their database
-            target = str(database_url(None).render_as_string(hide_password=False))
-        targets.setdefault(target, []).append(item)
-    return targets
-
-
-def _reimport(path: str, database: str | None, into: str | None) -> int:
-    totals: Counter[str] = Counter()
-    for url, items in _targets(path, database, into).items():
-        engine = make_engine(url)
-        try:
-            migrate(engine)
-            for start in range(0, len(items), REIMPORT_BATCH):
-                totals.update(write_batch(engine, items[start : start + REIMPORT_BATCH]).counts())
-        finally:
-            engine.dispose()
-        print(f"{display_url(url)}: {len(items)} items from {path}")
-    summary = ", ".join(f"{totals[key]} {key}" for key in sorted(totals) if totals[key])
-    if totals["failed"]:
-        print(f"re-imported {path} ({summary}); kept it: {totals['failed']} items did not go in")
-        return 1
-    target = deadletter.archive(path)
-    print(f"re-imported {path} ({summary or 'no items'}); moved to {target}")
-    return 0
+from newscrawl.store import maintenance
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -114,20 +40,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     where.add_argument("--into", metavar="URL", help="store the items in this database instead")
     reimport.add_argument("path", help="dead-letter file (JSON lines)")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    try:
-        if args.command == "upgrade":
-            return _upgrade(args.url)
-        if args.command == "index":
-            return _index(args.url)
-        return _reimport(args.path, args.database, args.into)
-    except (ValueError, OSError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except Exception as exc:  # one line, never a traceback with a password
-        orig = getattr(exc, "orig", None) or exc
-        print(f"error: {type(orig).__name__}: {str(orig).strip().splitlines()[0]}", file=sys.stderr)
-        return 2
+    if args.command == "upgrade":
+        return maintenance.guarded(lambda: maintenance.upgrade(args.url))
+    if args.command == "index":
+        return maintenance.guarded(lambda: maintenance.index(args.url))
+    return maintenance.guarded(lambda: maintenance.reimport(args.path, args.database, args.into))
 
 
 if __name__ == "__main__":

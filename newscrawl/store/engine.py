@@ -8,6 +8,7 @@ Only ``display_url`` may ever reach a log line: it hides the password.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -22,17 +23,56 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 """How long a SQLite writer waits for another process's write lock before failing."""
 
 
+# A URL's credentials, found without parsing it (it may be malformed): everything between
+# the scheme (with or without its ':' and slashes) and the *last* '@' is user and password.
+# The user name ends at the first ':' or '@'; the rest is taken for the password.
+_CREDENTIALS = re.compile(
+    # Possessive (*+): the scheme, its ':' and slashes, the user are never given back to let
+    # a URL without a password match some other way.
+    r"^(?P<head>[A-Za-z][A-Za-z0-9+.\-]*+:?+/*+[^:@/]*+[:@])(?P<secret>.*)(?P<tail>@[^@]*)$",
+    re.S,
+)
+
+
+def mask_url(raw: str) -> str:
+    """``raw`` with whatever may be its password replaced by ``***``, even when it is no
+    valid URL: ``postgresql+psycopg//user:secret@host/db`` → ``...//user:***@host/db``,
+    ``postgresql://user@secret@host/db`` → ``postgresql://user@***@host/db``.
+
+    SQLAlchemy's own masking (``display_url``) needs a URL it can parse, and a malformed
+    one is exactly what an error message has to show.
+    """
+    return _CREDENTIALS.sub(r"\g<head>***\g<tail>", raw)
+
+
+_URL_PASSWORD = re.compile(r"(?P<head>\b[a-z][a-z0-9+.-]*://[^:/@\s'\"]*:)[^@/\s'\"]+(?=@)", re.I)
+
+
+def redact(text: str) -> str:
+    """Every ``postgresql://user:secret@host/db`` in free text → ``...user:***@host/db``."""
+    return _URL_PASSWORD.sub(r"\g<head>***", text)
+
+
 def database_url(url: str | URL | None = None) -> URL:
     """The URL to use: ``url`` if given, else the environment variable, else the default.
 
     ``postgres://``/``postgresql://`` get the psycopg 3 driver (SQLAlchemy would pick
-    psycopg2, which is not installed).
+    psycopg2, which is not installed). A malformed URL is a ``ValueError`` whose one-line
+    message shows it masked (``mask_url``).
     """
     raw = url if url is not None else os.environ.get(DATABASE_URL_ENV) or DEFAULT_DATABASE_URL
     try:
         parsed = make_url(raw)
-    except Exception as exc:
-        raise ValueError(f"not a database URL: {raw!r}") from exc
+    except Exception:
+        raise ValueError(f"not a database URL: {mask_url(str(raw))}") from None
+    if parsed.username and "@" in parsed.username and f"{parsed.username}@" in str(raw):
+        # SQLAlchemy reads user@secret@host as the user "user@secret" on "host": most
+        # likely a password whose ':' was forgotten, which must not be sent (or shown) as
+        # a user name. (An '@' written as %40 is one the user meant.)
+        raise ValueError(
+            f"not a database URL: {mask_url(str(raw))} (an '@' in the user name: write "
+            "user:password@host, and %40 for an '@' inside either)"
+        )
     if parsed.drivername in ("postgres", "postgresql"):
         parsed = parsed.set(drivername="postgresql+psycopg")
     if parsed.get_backend_name() not in ("sqlite", "postgresql"):
@@ -46,7 +86,10 @@ def display_url(url: str | URL | Engine) -> str:
     """The URL with its password masked: the only form that may be logged or printed."""
     if isinstance(url, Engine):
         url = url.url
-    return make_url(url).render_as_string(hide_password=True)
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # not parseable: masked without parsing
+        return mask_url(str(url))
 
 
 def without_password(url: str | URL) -> str:

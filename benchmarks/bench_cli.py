@@ -1,0 +1,83 @@
+"""Start-up of the reading commands: ``newscrawl search|show|stats|sites|--help`` against
+``scrapy articles``, each a fresh process on a small SQLite store.
+
+    python benchmarks/bench_cli.py [--repeat 15]
+
+Wall time and CPU (user + system, the child's) per run; prints medians (min-max). The
+target (issue 17): a reading command answers in under 0.5 s. Exits 1 when a newscrawl
+median is over it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from tests.test_query import fill  # noqa: E402
+
+TARGET_SECONDS = 0.5
+NEWSCRAWL = [sys.executable, "-m", "newscrawl.cli"]
+SCRAPY = [str(Path(sys.executable).with_name("scrapy"))]
+
+
+def commands(url: str) -> dict[str, list[str]]:
+    return {
+        "newscrawl --help": [*NEWSCRAWL, "--help"],
+        "newscrawl sites": [*NEWSCRAWL, "sites"],
+        "newscrawl search Ambrosia": [*NEWSCRAWL, "search", "Ambrosia", "-d", url],
+        "newscrawl show 93036630": [*NEWSCRAWL, "show", "93036630", "-d", url],
+        "newscrawl stats": [*NEWSCRAWL, "stats", "-d", url],
+        "scrapy articles search Ambrosia": [*SCRAPY, "articles", "search", "Ambrosia",
+                                            "--database", url],
+    }  # fmt: skip
+
+
+def measure(command: list[str]) -> tuple[float, float]:
+    """Wall seconds and CPU seconds of one run (which must succeed)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    subprocess.run(command, cwd=REPO, check=True, stdout=subprocess.DEVNULL, env=os.environ)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu
+
+
+def spread(values: list[float]) -> str:
+    return f"{statistics.median(values):.3f} ({min(values):.3f}-{max(values):.3f})"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python benchmarks/bench_cli.py", description=__doc__)
+    parser.add_argument("--repeat", type=int, default=15, help="runs of each command")
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory() as folder:
+        url = f"sqlite:///{folder}/news.db"
+        fill(url)
+        print(f"{'command':34}  {'wall s, median (min-max)':26}  cpu s, median (min-max)")
+        slow = []
+        for name, command in commands(url).items():
+            measure(command)  # warm the page cache and the bytecode
+            runs = [measure(command) for _ in range(args.repeat)]
+            walls, cpus = [wall for wall, _ in runs], [cpu for _, cpu in runs]
+            print(f"{name:34}  {spread(walls):26}  {spread(cpus)}")
+            if name.startswith("newscrawl") and statistics.median(walls) > TARGET_SECONDS:
+                slow.append(name)
+    if slow:
+        print(f"over {TARGET_SECONDS} s: {', '.join(slow)}")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

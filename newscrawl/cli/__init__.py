@@ -1,0 +1,1 @@
+"""The ``newscrawl`` command (``main.py``); ``reading.py`` is also ``scrapy articles``."""
