@@ -243,4 +243,3 @@ def parts_blocks(article: Mapping[str, Any]) -> str:
             lines += [f"{entry.get('time') or '(no time)'}{heading}", entry["text"], ""]
         blocks.append("\n".join(lines))
     return "".join(f"\n{block}" for block in blocks)
-

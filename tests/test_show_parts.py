@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import Engine
 
-from newscrawl.output import parts_blocks
 from newscrawl.extract import EXTRACTOR_VERSION
+from newscrawl.output import parts_blocks
 from newscrawl.store import write_batch
 from tests.mocknet import stories
 from tests.test_query import Articles, cli, jsonl  # noqa: F401 - cli is a fixture
