@@ -36,13 +36,19 @@ def parse_max_articles(value: Any) -> int | None:
 
 
 class MaxArticlesPipeline:
-    """Passes at most ``max_articles`` items to the store, then closes the spider."""
+    """Passes items of at most ``max_articles`` stories to the store, then closes the spider.
+
+    A story is counted once by its online id (else its URL): the same id on two portals is
+    one story, so it must not use up two of the limit. Copies under another id are found
+    only by the store's text comparison and still count twice.
+    """
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         self.stats = crawler.stats
         self.passed = 0
         self.closing = False
+        self.stories: set[str] = set()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> MaxArticlesPipeline:
@@ -61,12 +67,17 @@ class MaxArticlesPipeline:
         state = getattr(spider, "state", None)
         if state is not None:  # a resumed run goes on counting where it stopped
             self.passed = max(self.passed, state.get(STATE_KEY, 0))
+        adapter = ItemAdapter(item)
+        story = adapter.get("article_id") or adapter.get("url") or ""
+        if story in self.stories:
+            return item  # another publication of a story already counted
         if self.passed >= limit:
             self._close(spider, limit)  # a resumed run that had already reached it
             self.stats.inc_value("newscrawl/limits/over_max_articles")
-            url = ItemAdapter(item).get("fetched_url")
+            url = adapter.get("fetched_url")
             raise DropItem(f"max_articles={limit} reached, left for the next run: {url}", "INFO")
         self.passed += 1
+        self.stories.add(story)
         self.stats.set_value("newscrawl/limits/max_articles_passed", self.passed)
         if state is not None:
             state[STATE_KEY] = self.passed

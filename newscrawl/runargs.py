@@ -53,8 +53,8 @@ class RunArguments:
         return extension
 
     def spider_opened(self, spider: Any) -> None:
-        if not hasattr(spider, "make_scope"):
-            return  # not the network spider (ippen-archive reads WARC files)
+        if not getattr(spider, "keeps_run_arguments", False):
+            return  # ippen-archive: its window is the records' WARC-Date
         state = getattr(spider, "state", None)  # only with JOBDIR (SpiderState)
         saved = state.get(STATE_KEY) if state is not None else None
         if saved is not None:

@@ -54,9 +54,10 @@ def test_bad_anchors_are_refused(values: list[str]) -> None:
 
 def test_anchors_from_the_setting_are_sorted_by_id() -> None:
     anchors = parse_anchors(["20=2024-01-02", "10=2024-01-01"])
+    # The points are the network's dates: without an offset, Berlin's (CET in January).
     assert anchors == (
-        (10, datetime(2024, 1, 1, tzinfo=UTC)),
-        (20, datetime(2024, 1, 2, tzinfo=UTC)),
+        (10, datetime(2023, 12, 31, 23, tzinfo=UTC)),
+        (20, datetime(2024, 1, 1, 23, tzinfo=UTC)),
     )
 
 

@@ -26,7 +26,7 @@ from collections.abc import AsyncIterator, Iterator
 from datetime import datetime
 from itertools import islice
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from scrapy import Request, signals
 from scrapy.crawler import Crawler
@@ -64,6 +64,10 @@ class ArchiveSpider(IppenSpider):
     """``scrapy crawl ippen-archive -a warc=PATH[,PATH...] [-a sites=] [-a since=] [-a until=]``"""
 
     name = "ippen-archive"
+    # Its window is the records' WARC-Date (-a since=/until=, read by the reader), not the
+    # stories' age: no run window from the store, and nothing dropped for its publication date.
+    keeps_run_arguments: ClassVar[bool] = False
+    window_start = None
 
     files: list[Path]
     # Not ``since``/``until``: Scrapy sets the -a arguments as attributes of those names,

@@ -50,6 +50,8 @@ class IppenSpider(SitemapSpider):
 
     name = "ippen"
     sitemap_rules: ClassVar = [(ARTICLE_URL_PATTERN, "parse_article")]
+    keeps_run_arguments: ClassVar[bool] = True
+    """Its run window and portals are fixed once and kept for a resume (newscrawl/runargs.py)."""
 
     network: Network
     selected_sites: list[Site]
