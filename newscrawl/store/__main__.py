@@ -3,6 +3,7 @@
     python -m newscrawl.store upgrade [URL]
     python -m newscrawl.store index [URL]
     python -m newscrawl.store reimport [--database URL | --into URL] data/deadletter.jsonl
+    python -m newscrawl.store reextract --warc DIR [--site S] [--since D] [--database URL]
 
 URL defaults to ``NEWSCRAWL_DATABASE_URL`` or ``sqlite:///data/news.db``. ``reimport``
 sends each dead letter home: to the database its line records (with the password of
@@ -95,6 +96,21 @@ def _reimport(path: str, database: str | None, into: str | None) -> int:
     return 0
 
 
+def _reextract(args: argparse.Namespace) -> int:
+    # Imported here: the runner pulls in Scrapy and the extractor, the other commands do not.
+    from newscrawl.archive.reader import ArchivePathError
+    from newscrawl.archive.reextract import reextract
+    from newscrawl.dates import parse_since
+
+    since = parse_since(args.since) if args.since else None
+    try:
+        report = reextract(args.database, args.warc, site=args.site, since=since)
+    except ArchivePathError as exc:  # its message names the spider's -a warc=
+        raise ValueError(str(exc).replace("-a warc=", "--warc ", 1)) from None
+    print("\n".join(report.lines()))
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m newscrawl.store",
@@ -113,6 +129,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     where.add_argument("--database", help="the database the file was meant for")
     where.add_argument("--into", metavar="URL", help="store the items in this database instead")
     reimport.add_argument("path", help="dead-letter file (JSON lines)")
+    again = commands.add_parser(
+        "reextract", help="run the current extractor over the archived pages of stored stories"
+    )
+    again.add_argument("--warc", required=True, metavar="PATH[,PATH...]", help="WARC files")
+    again.add_argument("--site", help="only stories of this portal (e.g. fr.de)")
+    again.add_argument("--since", help="only stories fetched since (2024-04-26, 2d)")
+    again.add_argument("--database", metavar="URL", help="database URL")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
@@ -120,6 +143,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _upgrade(args.url)
         if args.command == "index":
             return _index(args.url)
+        if args.command == "reextract":
+            return _reextract(args)
         return _reimport(args.path, args.database, args.into)
     except (ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
