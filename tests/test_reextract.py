@@ -5,15 +5,19 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, func, select
 
-from newscrawl.archive.reextract import ReextractReport, preference
+from newscrawl.archive.reader import read_responses
+from newscrawl.archive.records import Exchange, exchange_records
+from newscrawl.archive.reextract import Position, ReextractReport, _pages, preference
+from newscrawl.network import DEFAULT_SITES_PATH, Network
 from newscrawl.pipelines.extract import ARTICLE_FIELDS
 from newscrawl.store import search, write_batch
 from newscrawl.store.models import Article, ArticleVersion
-from newscrawl.store.reextract import DERIVED, EXTRACTED, apply, changed_fields, targets
+from newscrawl.store.reextract import DERIVED, EXTRACTED, Target, apply, changed_fields, targets
 from newscrawl.store.validate import prepare
 from tests.dbs import FETCHED_AT, make_item, synthetic_texts
 
@@ -119,3 +123,28 @@ def test_targets_select_by_site_and_fetch_time(db_engine: Engine) -> None:
     assert set(targets(db_engine)) == {first["url"], later["url"]}
     assert set(targets(db_engine, site="merkur.de")) == {later["url"]}
     assert set(targets(db_engine, since=FETCHED_AT + timedelta(hours=1))) == {later["url"]}
+
+
+def test_second_pass_reads_only_the_chosen_records_as_a_crawl_would(tmp_path: Path) -> None:
+    network = Network.load(DEFAULT_SITES_PATH)
+    page = "https://www.fr.de/politik/seite-93000001.html"
+    html = "<html><head><meta charset='iso-8859-1'></head><body>Straße</body></html>"
+    path = tmp_path / "pages.warc.gz"
+    path.write_bytes(
+        b"".join(
+            exchange_records(Exchange(url, 200, body, T, headers))
+            for url, body, headers in (
+                (page, html.encode("latin-1"), [("Content-Type", "text/html")]),
+                (page, b"<html>not chosen</html>", [("Content-Type", "text/html")]),
+            )
+        )
+    )
+    offsets = [record.offset for record in read_responses(path)]
+    first = Target(1, page, "fr.de", T)
+    chosen = {Position(T, path, offsets[0]): first}
+    report = ReextractReport()
+
+    pages = list(_pages([path], network, chosen, report))
+
+    assert pages == [(first, page, html.encode("latin-1"), "cp1252")]
+    assert report.failed == Counter()

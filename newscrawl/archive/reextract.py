@@ -110,7 +110,7 @@ def reextract(
         pool = ProcessPoolExecutor(workers or os.cpu_count() or 1, mp_context=forkserver_context())
         try:
             changes = Changes()
-            for batch in _batches(_pages(files, network, chosen), BATCH):
+            for batch in _batches(_pages(files, network, chosen, report), BATCH):
                 rows = _extract(pool, network, batch, report)
                 changes.add(apply(engine, rows))
         finally:
@@ -156,10 +156,11 @@ def _target_of(
 
 
 def _pages(
-    files: list[Path], network: Network, chosen: dict[Position, Target]
+    files: list[Path], network: Network, chosen: dict[Position, Target], report: ReextractReport
 ) -> Iterator[tuple[Target, str, bytes, str]]:
     """Pass two: (story, fetched URL, body, encoding) of each chosen record, as a live
-    crawl's spider would hand them to extraction (Scrapy's response decides the encoding)."""
+    crawl's spider would hand them to extraction (Scrapy's response decides the encoding;
+    a page it finds not to be text is counted as failed ``not_text``, as the spider does)."""
     at = {(position.path, position.offset): target for position, target in chosen.items()}
     for path in files:
         if not any(key[0] == path for key in at):
@@ -172,6 +173,8 @@ def _pages(
             found = network.canonical(record.url)
             if isinstance(response, TextResponse) and found is not None:
                 yield target, found[0], response.body, response.encoding
+            else:
+                report.failed["not_text"] += 1
 
 
 def _batches(pages: Iterator[Any], size: int) -> Iterator[list[Any]]:
