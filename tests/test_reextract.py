@@ -12,7 +12,7 @@ from sqlalchemy import Engine, func, select
 
 from newscrawl.archive.reader import read_responses
 from newscrawl.archive.records import Exchange, exchange_records
-from newscrawl.archive.reextract import Position, ReextractReport, _pages, preference
+from newscrawl.archive.reextract import Position, ReextractReport, _pages, preference, reextract
 from newscrawl.network import DEFAULT_SITES_PATH, Network
 from newscrawl.pipelines.extract import ARTICLE_FIELDS
 from newscrawl.store import search, write_batch
@@ -148,3 +148,13 @@ def test_second_pass_reads_only_the_chosen_records_as_a_crawl_would(tmp_path: Pa
 
     assert pages == [(first, page, html.encode("latin-1"), "cp1252")]
     assert report.failed == Counter()
+
+
+def test_the_entry_function_takes_a_list_and_names_its_bad_path(tmp_path: Path) -> None:
+    good = tmp_path / "a.warc.gz"
+    good.write_bytes(b"")
+    missing = tmp_path / "b.warc.gz"
+    with pytest.raises(ValueError) as error:
+        reextract(f"sqlite:///{tmp_path / 'news.db'}", [str(good), str(missing)])
+    assert str(error.value) == f"--warc {missing}: no such file or folder"
+    assert not (tmp_path / "news.db").exists()  # refused before the database was touched

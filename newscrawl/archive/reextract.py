@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -35,7 +35,12 @@ from typing import Any, NamedTuple
 
 from scrapy.http import TextResponse
 
-from newscrawl.archive.reader import ArchivedResponse, expand_paths, read_responses
+from newscrawl.archive.reader import (
+    ArchivedResponse,
+    ArchivePathError,
+    expand_paths,
+    read_responses,
+)
 from newscrawl.archive.select import skip_reason
 from newscrawl.network import DEFAULT_SITES_PATH, Network
 from newscrawl.pipelines.extract import extract_in_worker, network_links
@@ -89,14 +94,21 @@ def preference(date: datetime, fetched_at: datetime) -> tuple[int, float]:
 
 
 def reextract(
-    database_url: str | None, warc_paths: str, site: str | None = None,
+    database_url: str | None, warc_paths: str | Sequence[str], site: str | None = None,
     since: datetime | None = None, sites_path: str | Path | None = None,
     workers: int | None = None,
 ) -> ReextractReport:  # fmt: skip
     """Re-extract the stored stories (``site``, fetched ``since``) that ``warc_paths``
-    (``PATH[,PATH...]``: files, folders, globs) hold pages of. ValueError: a bad path or
-    site; database errors propagate."""
-    files = expand_paths(warc_paths)
+    (``PATH[,PATH...]`` or a list: files, folders, globs) hold pages of.
+
+    ``sites_path``: the registry (default ``NEWSCRAWL_SITES``, else the shipped one);
+    ``workers``: extraction processes (default one per core). ValueError: a bad path or
+    site, as a one-line message; database errors propagate."""
+    spec = warc_paths if isinstance(warc_paths, str) else ",".join(warc_paths)
+    try:
+        files = expand_paths(spec)
+    except ArchivePathError as exc:  # its message names the spider's argument
+        raise ValueError(str(exc).replace("-a warc=", "--warc ")) from None
     network = Network.load(sites_path or os.environ.get("NEWSCRAWL_SITES") or DEFAULT_SITES_PATH)
     if site is not None and site not in network.domains:
         raise ValueError(f"--site {site}: not a portal of the registry")

@@ -98,15 +98,11 @@ def _reimport(path: str, database: str | None, into: str | None) -> int:
 
 def _reextract(args: argparse.Namespace) -> int:
     # Imported here: the runner pulls in Scrapy and the extractor, the other commands do not.
-    from newscrawl.archive.reader import ArchivePathError
     from newscrawl.archive.reextract import reextract
     from newscrawl.dates import parse_since
 
     since = parse_since(args.since) if args.since else None
-    try:
-        report = reextract(args.database, args.warc, site=args.site, since=since)
-    except ArchivePathError as exc:  # its message names the spider's -a warc=
-        raise ValueError(str(exc).replace("-a warc=", "--warc ", 1)) from None
+    report = reextract(args.database, args.warc, site=args.site, since=since)
     print("\n".join(report.lines()))
     return 0
 
