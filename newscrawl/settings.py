@@ -197,8 +197,9 @@ NEWSCRAWL_ARCHIVE_IN_FLIGHT = 64
 # (newscrawl/spiders/scope.py, onlineids.py, limits.py, runargs.py)
 
 # The network's id clock: "ID=ISO-DATE" points of the online-id counter (a date without an
-# offset is Berlin's, as every date of the network), interpolated piecewise-linearly; empty means the network's own (onlineids.NETWORK_ANCHORS). An
-# article link whose id dates it before since minus the margin is not requested.
+# offset is Berlin's, as every date of the network), interpolated piecewise-linearly; empty
+# means the network's own (onlineids.NETWORK_ANCHORS). An article link whose id dates it
+# before since minus the margin is not requested.
 NEWSCRAWL_ONLINE_ID_ANCHORS: list[str] = []
 # Hours an id's estimate may be off (the anchors are month-granular): 30 days.
 NEWSCRAWL_ONLINE_ID_MARGIN_HOURS = 720.0

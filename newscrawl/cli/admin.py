@@ -104,6 +104,7 @@ def db() -> None:
         newscrawl db upgrade postgresql://crawler@db/news
         newscrawl db index
         newscrawl db reimport data/deadletter.jsonl
+        newscrawl db reextract --warc data/warc
     """
 
 
@@ -158,5 +159,21 @@ def reimport(path: str, database: str | None, into: str | None) -> int:
     )
 
 
-# `newscrawl db reextract` (extract stored pages again with the current extractor) goes
-# here, beside reimport, as a command over newscrawl.store.maintenance.
+@db.command()
+@click.option("--warc", required=True, metavar="PATH[,PATH...]", help="WARC files, folders, globs")
+@click.option("--site", metavar="DOMAIN", help="only stories of this portal")
+@click.option("--since", metavar="WHEN", help="only stories fetched since (2024-04-26, 2d)")
+@click.option("--database", metavar="URL", help="database URL")
+def reextract(warc: str, site: str | None, since: str | None, database: str | None) -> int:
+    """Run the current extractor over the archived pages of stored stories and update
+    their extracted fields in place (no new versions); prints what changed.
+
+    \b
+    Examples:
+        newscrawl db reextract --warc data/warc
+        newscrawl db reextract --warc data/warc --site fr.de --since 2024-04-01
+    """
+    from newscrawl.archive import reextract as runner
+    from newscrawl.store import maintenance
+
+    return maintenance.guarded(lambda: runner.run(database, warc, site, since), "newscrawl: error")

@@ -149,10 +149,15 @@ class ExtractPipeline:
         return DropItem(f"nothing to extract ({reason}): {url}", log_level="WARNING")
 
     def _network_links(self, hrefs: list[str], own_url: str) -> list[dict[str, str]]:
-        """Body links to other articles of the network, canonical and once each."""
-        links: dict[str, str] = {}
-        for href in hrefs:
-            found = self.network.canonical(href)
-            if found and article_id(found[0]) and found[0] != own_url:
-                links.setdefault(found[0], found[1].domain)
-        return [{"url": url, "site": site} for url, site in links.items()]
+        return network_links(self.network, hrefs, own_url)
+
+
+def network_links(network: Network, hrefs: list[str], own_url: str) -> list[dict[str, str]]:
+    """Body links to other articles of the network, canonical and once each (also what
+    ``newscrawl/archive/reextract.py`` stores as a re-extracted story's ``links``)."""
+    links: dict[str, str] = {}
+    for href in hrefs:
+        found = network.canonical(href)
+        if found and article_id(found[0]) and found[0] != own_url:
+            links.setdefault(found[0], found[1].domain)
+    return [{"url": url, "site": site} for url, site in links.items()]

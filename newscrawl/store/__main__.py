@@ -3,6 +3,7 @@
     python -m newscrawl.store upgrade [URL]
     python -m newscrawl.store index [URL]
     python -m newscrawl.store reimport [--database URL | --into URL] data/deadletter.jsonl
+    python -m newscrawl.store reextract --warc DIR [--site S] [--since D] [--database URL]
 
 URL defaults to ``NEWSCRAWL_DATABASE_URL`` or ``sqlite:///data/news.db``. ``reimport``
 sends each dead letter home: to the database its line records (with the password of
@@ -39,11 +40,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     where.add_argument("--database", help="the database the file was meant for")
     where.add_argument("--into", metavar="URL", help="store the items in this database instead")
     reimport.add_argument("path", help="dead-letter file (JSON lines)")
+    again = commands.add_parser(
+        "reextract", help="run the current extractor over the archived pages of stored stories"
+    )
+    again.add_argument("--warc", required=True, metavar="PATH[,PATH...]", help="WARC files")
+    again.add_argument("--site", help="only stories of this portal (e.g. fr.de)")
+    again.add_argument("--since", help="only stories fetched since (2024-04-26, 2d)")
+    again.add_argument("--database", metavar="URL", help="database URL")
     args = parser.parse_args(argv)
     if args.command == "upgrade":
         return maintenance.guarded(lambda: maintenance.upgrade(args.url))
     if args.command == "index":
         return maintenance.guarded(lambda: maintenance.index(args.url))
+    if args.command == "reextract":
+        # Imported here: the runner brings Scrapy and the extractor, the others do not.
+        from newscrawl.archive import reextract
+
+        return maintenance.guarded(
+            lambda: reextract.run(args.database, args.warc, args.site, args.since)
+        )
     return maintenance.guarded(lambda: maintenance.reimport(args.path, args.database, args.into))
 
 
