@@ -93,7 +93,7 @@ def crawl(
     return 0  # not reached
 
 
-@click.group(short_help="Upgrade the schema, index, reimport dead letters.")
+@click.group(short_help="Upgrade the schema, index, reimport dead letters, re-extract.")
 def db() -> None:
     """Look after the database: create or upgrade its schema, fill the search index,
     store the items of a dead-letter file (`python -m newscrawl.store`).
