@@ -22,9 +22,12 @@ Content. Within a group, a content is a distinct ``(modified_at, content_hash)``
 *first fetch* is the earliest ``fetched_at`` among the items carrying it, and its
 *representative* the item fetched then (ties: the lower URL). The group's current
 content is the greatest by ``content_key``: an edit the page dates later wins, a stale
-re-fetch never does; contents with the same date are renderings of one edit (the same id
-on two portals differs in its footer), and the greater hash wins, whichever was fetched
-first; undated contents (no date counts as oldest) are ordered by their first fetch.
+re-fetch never does. Among contents with the same date, those fetched from the group's
+*home* (its lowest URL) come first, the later first fetch of them winning (an edit that
+kept its date); a content seen only under another URL of the group is a rendering of the
+same edit (the same id on two portals differs in its footer) and wins only where no home
+fetch exists, by hash, whichever portal answered first. Undated contents (no date counts
+as oldest) are ordered by their first fetch.
 
 Original. The story's original is the group whose current content was published
 earliest (no date counts as latest), then the one with the lowest online id. The row
@@ -51,14 +54,13 @@ rests on three properties of the network, which the property test's items have:
 near-duplicate is consistent (a copy is within ``MAX_DISTANCE`` of every content of its
 original, stories are further apart; ``dedup`` measures 0-6 against 17+ bits); a
 publication's ``published_at`` does not change between its fetches; and two contents of
-one group without a ``modified_at`` are not fetched interleaved (an undated edit replaces
-the page). Statuses (new, updated, duplicate, unchanged) describe the batch and do depend on
-the order; only the tables do not.
+one group with the same (or no) ``modified_at`` are not fetched interleaved from one URL
+(an edit replaces the page). Statuses (new, updated, duplicate, unchanged) describe the
+batch and do depend on the order; only the tables do not.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
@@ -211,6 +213,8 @@ def _stored_sighting(story: StoredStory) -> _Sighting:
 @dataclass
 class _Content:
     sightings: list[_Sighting]
+    home: str
+    """The group's lowest URL: where its edits are told from its renderings."""
 
     @cached_property
     def rep(self) -> _Sighting:
@@ -219,23 +223,31 @@ class _Content:
     @cached_property
     def key(self) -> tuple[datetime, datetime, str]:
         rep = self.rep
-        return content_key(rep.modified_at, rep.fetched_at, rep.content_hash)
+        home = [s.fetched_at for s in self.sightings if s.url == self.home]
+        return content_key(
+            rep.modified_at, rep.fetched_at, min(home, default=None), rep.content_hash
+        )
 
 
 def content_key(
-    modified_at: datetime | None, first_fetch: datetime, content_hash: str
-) -> tuple[datetime, datetime, str]:
-    """How contents of one group are ordered (the module docstring's "Content"): the fetch
-    time counts only for undated contents, so dated renderings are ordered by the set."""
+    modified_at: datetime | None,
+    first_fetch: datetime,
+    home_fetch: datetime | None,
+    content_hash: str,
+) -> tuple[datetime, bool, datetime, str]:
+    """How contents of one group are ordered (the module docstring's "Content"): for dated
+    contents the fetch time counts only among fetches of the home URL, so renderings
+    under other URLs are ordered by the set, not by which portal answered first."""
     if modified_at is None:
-        return (OLDEST, first_fetch, content_hash)
-    return (modified_at, OLDEST, content_hash)
+        return (OLDEST, True, first_fetch, content_hash)
+    return (modified_at, home_fetch is not None, home_fetch or OLDEST, content_hash)
 
 
-def _contents(sightings: Iterable[_Sighting]) -> dict[tuple[Any, str], _Content]:
+def _contents(sightings: list[_Sighting]) -> dict[tuple[Any, str], _Content]:
+    home = min(s.url for s in sightings)
     found: dict[tuple[Any, str], _Content] = {}
     for sighting in sightings:
-        found.setdefault(sighting.content, _Content([])).sightings.append(sighting)
+        found.setdefault(sighting.content, _Content([], home)).sightings.append(sighting)
     return found
 
 
@@ -304,7 +316,9 @@ def _decide(
     ]
     newer = set(contents)
     if stored is not None and stored_content is not None:
-        floor = content_key(stored.modified_at, stored.fetched_at, stored.content_hash)
+        home = next(iter(contents.values())).home  # one home for the whole group
+        home_fetch = stored.fetched_at if stored.url == home else None
+        floor = content_key(stored.modified_at, stored.fetched_at, home_fetch, stored.content_hash)
         newer = {key for key, content in contents.items() if content.key > floor}
     statuses = _statuses(prepared, of_item, known.by_url, winner, newer)
     story: NewStory | StoryUpdate | int
