@@ -20,6 +20,7 @@ from sqlalchemy import (
     bindparam,
     cast,
     func,
+    or_,
     select,
     union,
 )
@@ -139,7 +140,7 @@ def _near_candidates(conn: Connection, batch: list[Prepared], seen: set[int]) ->
                 band_sets[band_no].add(band)
         probe_sets = [{p for band in values for p in dedup.probes(band)} for values in band_sets]
         # One indexed IN per band column, so every branch is an index lookup.
-        published = _published_window(chunk)
+        published = _published_window(chunk, conn.dialect.name)
         selects = [
             select(*STATE_COLUMNS).where(
                 _in(conn, getattr(Article, f"simhash_band{no}"), values), *published
@@ -181,7 +182,7 @@ def _date_groups(batch: list[Prepared]) -> Iterator[list[Prepared]]:
         yield group
 
 
-def _published_window(chunk: list[Prepared]) -> list[Any]:
+def _published_window(chunk: list[Prepared], dialect: str) -> list[Any]:
     """Conditions that keep near-duplicate candidates to the chunk's weeks of news.
 
     Syndicated copies run within days of each other; without this bound every
@@ -192,6 +193,10 @@ def _published_window(chunk: list[Prepared]) -> list[Any]:
     if not dates or any(date is None for date in dates):
         return []
     low, high = min(dates) - NEAR_DUPLICATE_WINDOW, max(dates) + NEAR_DUPLICATE_WINDOW
+    if dialect == "postgresql":
+        # The band index's second key bounds each probe; PostgreSQL planned the coalesce
+        # below as a parallel scan of the whole table (write time grew with the store).
+        return [or_(Article.published_at.between(low, high), Article.published_at.is_(None))]
     # coalesce: an undated story matches too, and the condition is an expression no
     # index serves, so SQLite looks rows up by the band index and filters them by date
     # (with a plain BETWEEN it scanned the date index over the whole window instead).
