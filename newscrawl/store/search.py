@@ -146,9 +146,13 @@ def _filters(
     return conditions
 
 
-def _ranking(engine: Engine, query: str) -> Select[Any] | None:
+def _ranking(engine: Engine, query: str, filtered: bool, limit: int) -> Select[Any] | None:
     """The matching stories' ids, publication dates and ranks (no other column: see
-    ``search``); None if the query has nothing to search for."""
+    ``search``); None if the query has nothing to search for.
+
+    ``filtered``: conditions on ``articles`` will be added; ``limit``: how many of the
+    best are wanted.
+    """
     if engine.dialect.name == "postgresql":
         tsquery = func.websearch_to_tsquery("german", bindparam("q", query))
         vector = literal_column("articles.search_vector")
@@ -159,14 +163,24 @@ def _ranking(engine: Engine, query: str) -> Select[Any] | None:
         return None
     fts = literal_column("articles_fts")
     weights = (TITLE_WEIGHT, LEAD_WEIGHT, TEXT_WEIGHT)
+    match = fts.op("MATCH")(bindparam("q", expression))
     # bm25 is smaller for better matches; negated so 'rank' grows with relevance on both.
-    rank = (-func.bm25(fts, *weights)).label("rank")
-    return (
-        select(Article.id, Article.published_at, rank)
+    score = -func.bm25(fts, *weights)
+    ranking = (
+        select(Article.id, Article.published_at, score.label("rank"))
         .select_from(_FTS)
         .join(Article, Article.id == _FTS.c.rowid)
-        .where(fts.op("MATCH")(bindparam("q", expression)))
+        .where(match)
     )
+    if filtered:
+        return ranking
+    # Without filters the ranking needs no row of articles: the limit-th best rank is
+    # found in the index alone, and only matches that good are joined for the date
+    # (the tie-break). Joining every match read each story from disk: 4.8 s for a word
+    # in 1 in 8 of a million stories, 0.4 s in the index alone.
+    top = select(score.label("rank")).select_from(_FTS).where(match)
+    top = top.order_by(score.desc()).limit(max(1, limit)).subquery()
+    return ranking.where(score >= select(func.min(top.c.rank)).scalar_subquery())
 
 
 def search(
@@ -187,10 +201,10 @@ def search(
     ``until`` bound ``published_at`` (inclusive). Each row is a dict of the ``articles``
     columns (JSON decoded, datetimes UTC-aware) plus ``rank`` (higher is better).
     """
-    ranking = _ranking(engine, query)
+    conditions = _filters(engine, site, section, author, since, until, paywall)
+    ranking = _ranking(engine, query, bool(conditions), limit)
     if ranking is None:
         return []
-    conditions = _filters(engine, site, section, author, since, until, paywall)
     # The best ``limit`` are picked from narrow rows (id, date, rank) and only they are
     # read in full: sorting every match with its text made a word found in a tenth of a
     # year's stories cost seconds (benchmarks/bench_year.py).
