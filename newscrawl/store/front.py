@@ -15,7 +15,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple, TypeVar
 
-from sqlalchemy import or_, select
+from sqlalchemy import select, union_all
 from sqlalchemy.exc import SQLAlchemyError
 
 from newscrawl.store import deadletter, runs
@@ -180,17 +180,16 @@ class Store:
     def stored_fetch(self, url: str, retry_rejected: timedelta) -> StoredFetch | None:
         """The stored fetch of the story published under ``url``, or of a page rejected
         less than ``retry_rejected`` ago; None if neither. Raises ``StoreError``."""
-        query = (
-            select(
-                Article.fetched_at, Article.modified_at, Article.http_etag,
-                Article.http_last_modified,
-            )
-            .where(or_(
-                Article.url == url,
-                Article.id.in_(select(ArticleUrl.article).where(ArticleUrl.url == url)),
-            ))
-            .limit(1)
+        columns = (
+            Article.fetched_at, Article.modified_at, Article.http_etag, Article.http_last_modified,
         )  # fmt: skip
+        # Two indexed lookups: with ``url = ? OR id IN (...)`` PostgreSQL read the whole
+        # table for every URL not stored (27 ms each in a store of 200,000).
+        query = union_all(
+            select(*columns).where(Article.url == url),
+            select(*columns).join(ArticleUrl, ArticleUrl.article == Article.id)
+            .where(ArticleUrl.url == url),
+        ).limit(1)  # fmt: skip
         with store_errors(), self.engine.connect() as connection:
             row = connection.execute(query).first()
             if row:

@@ -15,11 +15,13 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     Integer,
+    Select,
     String,
     any_,
     bindparam,
     cast,
     func,
+    or_,
     select,
     union,
 )
@@ -138,13 +140,17 @@ def _near_candidates(conn: Connection, batch: list[Prepared], seen: set[int]) ->
             for band_no, band in enumerate(dedup.bands(prep.simhash or 0)):
                 band_sets[band_no].add(band)
         probe_sets = [{p for band in values for p in dedup.probes(band)} for values in band_sets]
-        # One indexed IN per band column, so every branch is an index lookup.
-        published = _published_window(chunk)
+        # One indexed IN per band column and date bound, so every branch is an index
+        # lookup with both keys of the band's (band, published_at) index.
         selects = [
-            select(*STATE_COLUMNS).where(
-                _in(conn, getattr(Article, f"simhash_band{no}"), values), *published
+            _hinted(
+                select(*STATE_COLUMNS).where(
+                    _in(conn, getattr(Article, f"simhash_band{no}"), values), *published
+                ),
+                f"ix_articles_simhash_band{no}_published",
             )
             for no, values in enumerate(probe_sets)
+            for published in _published_windows(chunk, conn.dialect.name)
         ]
         for row in conn.execute(union(*selects)):
             if row.id not in seen:
@@ -181,8 +187,19 @@ def _date_groups(batch: list[Prepared]) -> Iterator[list[Prepared]]:
         yield group
 
 
-def _published_window(chunk: list[Prepared]) -> list[Any]:
-    """Conditions that keep near-duplicate candidates to the chunk's weeks of news.
+def _hinted(query: Select[Any], index: str) -> Select[Any]:
+    """``query`` reading ``articles`` through ``index`` on SQLite.
+
+    With a date range beside the band, SQLite's planner preferred the date index and
+    walked the whole window; the band index with the date as its second key reads
+    only the probes' rows of that window.
+    """
+    return query.with_hint(Article, f"INDEXED BY {index}", dialect_name="sqlite")
+
+
+def _published_windows(chunk: list[Prepared], dialect: str) -> list[list[Any]]:
+    """Conditions that keep near-duplicate candidates to the chunk's weeks of news, as
+    alternatives (one query branch each): the window, and stories without a date.
 
     Syndicated copies run within days of each other; without this bound every
     band probe matches ~1/65,536 of the whole archive, so the candidates (and
@@ -190,9 +207,14 @@ def _published_window(chunk: list[Prepared]) -> list[Any]:
     """
     dates = [prep.row.get("published_at") for prep in chunk]
     if not dates or any(date is None for date in dates):
-        return []
+        return [[]]
     low, high = min(dates) - NEAR_DUPLICATE_WINDOW, max(dates) + NEAR_DUPLICATE_WINDOW
-    # coalesce: an undated story matches too, and the condition is an expression no
-    # index serves, so SQLite looks rows up by the band index and filters them by date
-    # (with a plain BETWEEN it scanned the date index over the whole window instead).
-    return [func.coalesce(Article.published_at, low).between(low, high)]
+    window, undated = Article.published_at.between(low, high), Article.published_at.is_(None)
+    if dialect == "postgresql":
+        # One branch: PostgreSQL reads the index for both (a BitmapOr).
+        return [[or_(window, undated)]]
+    # SQLite cannot use the index's second key for an OR: two branches. (The earlier
+    # coalesce(published_at, low) BETWEEN kept SQLite on the band index but filtered
+    # every row of the probes, a number that grew with the store: 9 ms a new story
+    # in a store of a million against 2.6 ms in an empty one.)
+    return [[window], [undated]]

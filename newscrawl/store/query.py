@@ -22,7 +22,6 @@ from sqlalchemy import (
     event,
     inspect,
     literal,
-    or_,
     select,
     union,
 )
@@ -273,14 +272,16 @@ def _story_id_query(ref: str) -> Select[Any]:
     if not ref.isdigit():
         raise QueryError(f"{ref!r} is neither a URL nor an article id")
     # An online id beats a row id: it is what people copy from a URL.
+    # Three indexed lookups: with ``article_id = ? OR id IN (...)`` PostgreSQL read the
+    # whole table (130 ms in a store of 200,000).
     online = select(Article.id.label("story"), literal(0).label("kind")).where(
-        or_(
-            Article.article_id == ref,
-            Article.id.in_(select(ArticleUrl.article).where(ArticleUrl.article_id == ref)),
-        )
+        Article.article_id == ref
+    )
+    published = select(ArticleUrl.article.label("story"), literal(0).label("kind")).where(
+        ArticleUrl.article_id == ref
     )
     by_row = select(Article.id.label("story"), literal(1).label("kind")).where(
         Article.id == int(ref)
     )
-    ranked = union(online, by_row).subquery()
+    ranked = union(online, published, by_row).subquery()
     return select(ranked.c.story).order_by(ranked.c.kind, ranked.c.story).limit(1)

@@ -8,18 +8,22 @@ elements of a JSON list) one small construct hides it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as dtime
 from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    Connection,
     Engine,
     FunctionElement,
     Select,
     String,
     Subquery,
     distinct,
+    false,
     func,
     select,
 )
@@ -82,17 +86,17 @@ def stats(
     site of each.
     """
     where = _article_filters(filters)
-    builders = {
-        "days": lambda: _days(where, limit),
-        "sections": lambda: _sections(where, limit),
-        "authors": lambda: _authors(engine, where, limit),
-        "syndicated": lambda: _syndicated(where, limit),
-        "runs": lambda: _runs(limit),
+    builders: dict[str, Callable[[Connection], Select[Any]]] = {
+        "days": lambda conn: _days(conn, where, limit),
+        "sections": lambda _: _sections(where, limit),
+        "authors": lambda _: _authors(engine, where, limit),
+        "syndicated": lambda _: _syndicated(where, limit),
+        "runs": lambda _: _runs(limit),
     }
     result: dict[str, StatTable] = {}
     with engine.connect() as conn:
         for table in tables:
-            rows = conn.execute(builders[table]())
+            rows = conn.execute(builders[table](conn))
             result[table] = StatTable(list(rows.keys()), [dict(row._mapping) for row in rows])
     for row in result["syndicated"].rows if "syndicated" in result else []:
         # String aggregation order is not defined in SQL; sort for stable output.
@@ -100,16 +104,49 @@ def stats(
     return result
 
 
-def _days(where: list[ColumnElement[bool]], limit: int) -> Select[Any]:
+def _days(conn: Connection, where: list[ColumnElement[bool]], limit: int) -> Select[Any]:
+    days = _latest_days(conn, where, limit)
     day = utc_day(Article.published_at)
-    latest = select(day.label("day")).where(*where).distinct().order_by(day.desc()).limit(limit)
-    latest_days = latest.subquery()
+    # The days as one range of publication times, which the index on published_at
+    # serves; a condition on the day string itself made both databases read every
+    # story (at a million stories that was most of the command's time).
+    window = (
+        [
+            Article.published_at >= datetime.combine(min(days), dtime.min, UTC),
+            Article.published_at < datetime.combine(max(days) + timedelta(days=1), dtime.min, UTC),
+        ]
+        if days
+        else [false()]
+    )
     return (
         select(day.label("day"), Article.site, func.count().label("articles"))
-        .where(*where, day.in_(select(latest_days.c.day)))
+        .where(*where, *window)
         .group_by(day, Article.site)
         .order_by(day.desc(), Article.site)
     )
+
+
+def _latest_days(conn: Connection, where: list[ColumnElement[bool]], limit: int) -> list[date]:
+    """The latest ``limit`` UTC days with a story, newest first.
+
+    Walked back one day at a time: each step is the newest publication before the day
+    found last, which both databases answer from the end of the published_at index
+    instead of grouping every story by its day. Undated stories have no day.
+    """
+    days: list[date] = []
+    before: datetime | None = None
+    while len(days) < limit:
+        newer = [Article.published_at < before] if before else []
+        latest = conn.execute(
+            select(func.max(Article.published_at)).where(
+                *where, Article.published_at.is_not(None), *newer
+            )
+        ).scalar()
+        if latest is None:
+            break
+        days.append(latest.astimezone(UTC).date())
+        before = datetime.combine(days[-1], dtime.min, UTC)
+    return days
 
 
 def _sections(where: list[ColumnElement[bool]], limit: int) -> Select[Any]:
