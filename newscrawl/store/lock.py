@@ -16,14 +16,14 @@ import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from sqlalchemy import URL, select, text
+from sqlalchemy import URL, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
+from newscrawl.store import runs
 from newscrawl.store.engine import database_url as normalized_url
 from newscrawl.store.engine import make_engine
 from newscrawl.store.errors import store_errors
-from newscrawl.store.models import Article
 from newscrawl.store.runs import mark_interrupted
 
 
@@ -105,10 +105,11 @@ def _advisory_lock(url: URL, name: str) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def shared_crawl_lock(database_url: str) -> Iterator[Callable[[], bool]]:
+def shared_crawl_lock(database_url: str, spider: str = "ippen") -> Iterator[Callable[[], bool]]:
     """A cluster worker's share of the PostgreSQL crawl lock (``LockHeld`` while a crawl
-    outside the cluster holds it exclusively); yields ``has_articles()`` asked on the
-    lock's own connection, without a transaction left open all crawl long."""
+    outside the cluster holds it exclusively); yields ``backfilled()`` (whether a backfill
+    of ``spider`` ever finished, ``runs.backfill_finished``) asked on the lock's own
+    connection, without a transaction left open all crawl long."""
     engine = make_engine(database_url, pool_size=1, max_overflow=0)
     key = advisory_key()
     try:
@@ -118,16 +119,16 @@ def shared_crawl_lock(database_url: str) -> Iterator[Callable[[], bool]]:
                 raise LockHeld("a crawl outside the cluster is running on this database")
             connection.commit()
 
-            def has_articles() -> bool:
+            def backfilled() -> bool:
                 try:
-                    return connection.execute(select(Article.id).limit(1)).first() is not None
+                    return runs.backfill_finished(connection, spider)
                 except SQLAlchemyError:  # no schema yet: a first run
                     return False
                 finally:
                     connection.rollback()
 
             try:
-                yield has_articles
+                yield backfilled
             finally:
                 with contextlib.suppress(Exception):
                     connection.execute(text("SELECT pg_advisory_unlock_shared(:k)"), {"k": key})
