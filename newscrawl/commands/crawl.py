@@ -5,8 +5,8 @@ monitoring need to know whether it *worked*, so this one reads the crawl's
 final stats. Exit statuses (documented in the README):
 
 * 0 the crawl finished and stored everything it extracted
-* 1 the crawl failed: interrupted, database unreachable, or no source of any selected
-  portal answered
+* 1 the crawl failed: interrupted, database unreachable, no source of any selected
+  portal answered, or items lost (neither the database nor the dead-letter file took them)
 * 2 bad arguments or settings (unknown site, unreadable registry)
 * 3 items could not be written and wait in the dead-letter file
 * 75 another crawl holds this database's lock, or (NEWSCRAWL_REDIS_URL) a cluster run
@@ -40,6 +40,8 @@ def exit_status(stats: Mapping[str, Any]) -> int:
 
 def exit_reason(stats: Mapping[str, Any]) -> tuple[int, str | None]:
     """The exit status and, when it is not 0, why: the summary line's ``reason=``."""
+    if stats.get("newscrawl/store/lost", 0):  # not even the dead-letter file took them
+        return EXIT_FAILED, "items_lost"
     if stats.get("newscrawl/store/deadletter", 0):
         return EXIT_DEADLETTER, "deadletter"
     if stats.get("newscrawl/store/unreachable", 0):
@@ -67,7 +69,8 @@ def summary(stats: Mapping[str, Any], status: int, reason: str | None = None) ->
         f"unchanged={count('store/unchanged')} duplicates={count('store/duplicate')} "
         f"failed={count('extract/failed', 'validate/failed', 'store/failed')} "
         f"deadletter={count('store/deadletter')} "
-        f"duration={float(stats.get('elapsed_time_seconds', 0.0)):.1f}s "
+        + (f"lost={count('store/lost')} " if count("store/lost") else "")
+        + f"duration={float(stats.get('elapsed_time_seconds', 0.0)):.1f}s "
         f"finish_reason={stats.get('finish_reason', 'unknown')} exit={status}"
         + (f" reason={reason}" if status and reason else "")
     )
