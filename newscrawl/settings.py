@@ -48,13 +48,16 @@ NEWSCRAWL_DEADLETTER_PATH = "data/deadletter.jsonl"
 
 # Incremental runs (newscrawl/incremental.py): skip what the store holds unless its
 # source dates it later, and source entries older than the window. The window
-# applies when the store already has articles and no -a since= is given; a run on
-# an empty store is a backfill of everything the sources list.
+# applies once a run without -a since= has finished (crawl_runs); until then every
+# run is a backfill of everything the sources list.
 NEWSCRAWL_INCREMENTAL = True
 NEWSCRAWL_INCREMENTAL_WINDOW_HOURS = 72.0
 # A page that could not be stored (broken, empty, not an article) is not fetched again
 # for this long, unless its source dates it later.
 NEWSCRAWL_RETRY_REJECTED_HOURS = 24.0
+# With JOBDIR: the requests a run marked done are trusted only if it stopped cleanly
+# (newscrawl/resume.py); after a kill the store decides what is fetched again.
+DUPEFILTER_CLASS = "newscrawl.resume.ResumableDupeFilter"
 
 # --- several machines (newscrawl/cluster, README "Running on several machines") -----
 
