@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import SQLAlchemyError
 
 from newscrawl.store import deadletter, make_engine
 from newscrawl.store.models import Article, CrawlRun
@@ -89,7 +89,7 @@ def run_opened(database: str) -> bool:
     """Whether the crawl has recorded its run (False before the schema exists)."""
     try:
         return run_statuses(database) == ["running"]
-    except OperationalError:
+    except SQLAlchemyError:  # no schema yet, or no server
         return False
 
 
