@@ -76,6 +76,15 @@ def summary(stats: Mapping[str, Any], status: int, reason: str | None = None) ->
     )
 
 
+def check_since(value: str) -> None:
+    """``parse_since`` with every bad value a ``ValueError``: a duration reaching before
+    year 1 (``since=99999999d``) overflowed with a traceback and exit 1."""
+    try:
+        parse_since(value)
+    except OverflowError:
+        raise ValueError(f"since={value!r} reaches outside the calendar") from None
+
+
 class Command(ScrapyCrawlCommand):
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         if len(args) != 1:
@@ -86,7 +95,7 @@ class Command(ScrapyCrawlCommand):
             sites = opts.spargs.get("sites")
             network.select(sites.split(",") if sites is not None else None)
             if opts.spargs.get("since"):
-                parse_since(opts.spargs["since"])
+                check_since(opts.spargs["since"])
             check_settings(self.settings)
         except (RegistryError, ValueError) as exc:
             self._error(exc, EXIT_USAGE)
