@@ -55,9 +55,6 @@ NEWSCRAWL_INCREMENTAL_WINDOW_HOURS = 72.0
 # A page that could not be stored (broken, empty, not an article) is not fetched again
 # for this long, unless its source dates it later.
 NEWSCRAWL_RETRY_REJECTED_HOURS = 24.0
-# With JOBDIR: the requests a run marked done are trusted only if it stopped cleanly
-# (newscrawl/resume.py); after a kill the store decides what is fetched again.
-DUPEFILTER_CLASS = "newscrawl.resume.ResumableDupeFilter"
 
 # --- several machines (newscrawl/cluster, README "Running on several machines") -----
 

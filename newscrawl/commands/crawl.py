@@ -31,6 +31,7 @@ from newscrawl.network import DEFAULT_SITES_PATH, Network, RegistryError
 from newscrawl.store import StoreError
 from newscrawl.store.lock import LockHeld
 
+RESUMABLE_DUPEFILTER = "newscrawl.resume.ResumableDupeFilter"
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_DEADLETTER, EXIT_LOCKED = 0, 1, 2, 3, 75
 
 
@@ -100,6 +101,10 @@ class Command(ScrapyCrawlCommand):
         except (RegistryError, ValueError) as exc:
             self._error(exc, EXIT_USAGE)
             return
+        # With JOBDIR a run's requests count as done only if it stopped cleanly
+        # (newscrawl/resume.py). Set here at the default priority, not in settings.py:
+        # there it would outrank the cluster add-on's Redis filter (add-on < project).
+        self.settings.set("DUPEFILTER_CLASS", RESUMABLE_DUPEFILTER, priority="default")
         try:
             # Standalone: the database's lock; with NEWSCRAWL_REDIS_URL: join the cluster's run.
             with cluster_lock(self.settings, opts.spargs):
