@@ -76,11 +76,14 @@ class IncrementalMiddleware:
         return middleware
 
     def spider_opened(self, spider: Any) -> None:
-        self.since = run_since(getattr(spider, "since", None), self.window, self.store.has_articles)
+        self.since = run_since(
+            getattr(spider, "since", None), self.window,
+            lambda: self.store.backfill_finished(spider.name),
+        )  # fmt: skip
         if self.since:
             logger.info("Incremental run: sources' entries older than %s are skipped", self.since)
         else:
-            logger.info("Empty store: backfill, every source entry is followed")
+            logger.info("No backfill has finished yet: every source entry is followed")
 
     def spider_closed(self, spider: Any) -> None:
         self.store.close()
@@ -168,10 +171,14 @@ class IncrementalRedirectMiddleware(IncrementalMiddleware):
 
 
 def run_since(
-    since_arg: str | None, window: timedelta, has_articles: Callable[[], bool]
+    since_arg: str | None, window: timedelta, backfilled: Callable[[], bool]
 ) -> datetime | None:
-    """A run's cut-off: ``-a since=`` if given, the window back from now once the store
-    holds articles (``has_articles``), and none (a backfill) on an empty store."""
+    """A run's cut-off: ``-a since=`` if given, the window back from now once a backfill
+    has finished (``backfilled``), and none (a backfill) until then.
+
+    Not "once the store holds articles": a first run killed halfway leaves a store that
+    is far from whole, and a window would never fetch the rest.
+    """
     if since_arg:
         return parse_since(since_arg)
-    return datetime.now(UTC) - window if has_articles() else None
+    return datetime.now(UTC) - window if backfilled() else None

@@ -6,13 +6,13 @@ An extension on ``spider_opened``, after Scrapy's SpiderState (which loads
 set here.
 
 * A new run resolves ``since`` once: ``6h`` becomes the time it meant when the
-  run started, and a run without it takes the incremental window or, on an empty
-  store, none (a backfill). ``sites``, ``since``, ``max_articles`` and whether it
-  is a backfill go into ``spider.state``.
+  run started, and a run without it takes the incremental window or, until a
+  backfill has finished (crawl_runs), none (a backfill). ``sites``, ``since``,
+  ``max_articles`` and whether it is a backfill go into ``spider.state``.
 * A run resumed from its ``JOBDIR`` takes them back from there, whatever the
-  command line says now: the same run, not a new one (a resumed backfill would
-  otherwise find a store with articles and become a 72-hour incremental run; a
-  resumed backfill gets ``since`` 1970, which incremental.py honours as it is).
+  command line says now: the same run, not a new one (a resumed backfill keeps
+  following every entry whatever the store holds by then: it gets ``since`` 1970,
+  which incremental.py honours as it is).
 
 A cluster run is left alone: its first worker fixes ``since`` in Redis
 (newscrawl/cluster/lock.py) and every worker that joins reads it there.
@@ -80,7 +80,7 @@ class RunArguments:
             window = timedelta(hours=settings.getfloat("NEWSCRAWL_INCREMENTAL_WINDOW_HOURS"))
             store = Store(settings["NEWSCRAWL_DATABASE_URL"])
             try:
-                since = run_since(None, window, store.has_articles)
+                since = run_since(None, window, lambda: store.backfill_finished(spider.name))
             finally:
                 store.close()
         else:

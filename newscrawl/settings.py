@@ -48,8 +48,8 @@ NEWSCRAWL_DEADLETTER_PATH = "data/deadletter.jsonl"
 
 # Incremental runs (newscrawl/incremental.py): skip what the store holds unless its
 # source dates it later, and source entries older than the window. The window
-# applies when the store already has articles and no -a since= is given; a run on
-# an empty store is a backfill of everything the sources list.
+# applies once a run without -a since= has finished (crawl_runs); until then every
+# run is a backfill of everything the sources list.
 NEWSCRAWL_INCREMENTAL = True
 NEWSCRAWL_INCREMENTAL_WINDOW_HOURS = 72.0
 # A page that could not be stored (broken, empty, not an article) is not fetched again

@@ -88,21 +88,32 @@ def _stored(url: str) -> int:
         engine.dispose()
 
 
-def _outage(server: OwnPostgres, after: int, seconds: float) -> None:
-    deadline = time.monotonic() + 60
+def _outage(server: OwnPostgres, after: int, down: Path, up: Path, letters: Path) -> None:
+    """Stop the server once ``after`` items are stored, let the crawl go on (``down``)
+    until a batch is in the dead-letter file, start it and only then let the crawl end
+    (``up``). Was: a fixed 2.5 s outage, and a crawl slowed by load ended while the server
+    was still down, so its run row could not be closed (``running``, not ``failed``)."""
+    deadline = time.monotonic() + 120
     while _stored(server.url) < after and time.monotonic() < deadline:
         time.sleep(0.05)
     server.stop()
-    time.sleep(seconds)
+    down.touch()
+    while not (letters.exists() and letters.stat().st_size) and time.monotonic() < deadline:
+        time.sleep(0.05)
     server.start()
+    up.touch()
 
 
 def test_outage_dead_letters_then_reimport(own_postgres: OwnPostgres, tmp_path: Path) -> None:
-    # Items arrive over ~8 s in batches of 5; the server is down for 2.5 s after 20 are in.
-    outage = threading.Thread(target=_outage, args=(own_postgres, 20, 2.5))
+    # Items arrive in batches of 5; the server goes down after 20 are in; item 20 waits for
+    # it to be down and item 40 for it to be back, so the crawl cannot end mid-outage.
+    down, up = tmp_path / "down", tmp_path / "up"
+    letters = tmp_path / "deadletter.jsonl"
+    outage = threading.Thread(target=_outage, args=(own_postgres, 20, down, up, letters))
     outage.start()
     stats, log = run_crawl(
         own_postgres.url, tmp_path, count=COUNT, delay=0.1,
+        pauses=((20, str(down)), (40, str(up))),
         NEWSCRAWL_STORE_BATCH_SIZE=5, NEWSCRAWL_STORE_RETRIES=1, NEWSCRAWL_STORE_BACKOFF=0.2,
     )  # fmt: skip
     outage.join()

@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 # A spider that yields items built by tests.dbs (no network), slowly when asked to.
 CRAWL = textwrap.dedent("""
-    import asyncio, json, sys
+    import asyncio, json, os, sys
     import scrapy
     import scrapy.exceptions
     from scrapy.crawler import CrawlerProcess
@@ -46,7 +46,10 @@ CRAWL = textwrap.dedent("""
         async def start(self):
             items = synthetic_items(options["count"], seed=5)
             items += [dict(items[0])] + [dict(items[1], url=None)]
+            pauses = dict(options.get("pauses", []))  # item index -> file to wait for
             for n, item in enumerate(items):
+                while n in pauses and not os.path.exists(pauses[n]):
+                    await asyncio.sleep(0.05)
                 yield ArticleItem(**item)
                 if options["delay"]:
                     await asyncio.sleep(options["delay"])
@@ -67,15 +70,18 @@ def run_crawl(
     count: int,
     delay: float = 0.0,
     drop: tuple[str, ...] = (),
+    pauses: tuple[tuple[int, str], ...] = (),
     **settings: Any,
 ) -> tuple[dict[str, Any], str]:
     """Run a crawl of ``count`` good items + 1 repeat + 1 bad item; (store stats, log).
 
-    Items whose ``article_id`` is in ``drop`` are dropped before the store."""
+    Items whose ``article_id`` is in ``drop`` are dropped before the store; ``pauses``:
+    (index, path) pairs, the item at index waits until the file at path exists."""
     options = {
         "count": count,
         "delay": delay,
         "drop": list(drop),
+        "pauses": [list(pause) for pause in pauses],
         "settings": {
             "ITEM_PIPELINES": {
                 "__main__.DropSome": 100,

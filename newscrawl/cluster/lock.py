@@ -172,7 +172,7 @@ def cluster_lock(settings: BaseSettings, spider_args: MutableMapping[str, Any]) 
 
     In a cluster it puts the run id and worker name into ``settings`` and the
     run's ``since`` into ``spider_args``: newscrawl.incremental decides the
-    cut-off when its spider opens, from whether the store is empty, and a
+    cut-off when its spider opens, from whether a backfill ever finished, and a
     worker joining an hour into a backfill would otherwise find the store
     full and drop the old entries the run was seeded with.
     """
@@ -182,8 +182,8 @@ def cluster_lock(settings: BaseSettings, spider_args: MutableMapping[str, Any]) 
             yield
         return
     client = connect(url)
-    with shared_crawl_lock(settings["NEWSCRAWL_DATABASE_URL"]) as has_articles:
-        since = _since_for_a_new_run(settings, spider_args, has_articles)
+    with shared_crawl_lock(settings["NEWSCRAWL_DATABASE_URL"]) as backfilled:
+        since = _since_for_a_new_run(settings, spider_args, backfilled)
         try:
             spec = run_spec(spider_args)
             membership = join_run(client, Keys(prefix(settings)), spec, worker_name(), since)
@@ -201,11 +201,11 @@ def cluster_lock(settings: BaseSettings, spider_args: MutableMapping[str, Any]) 
 
 
 def _since_for_a_new_run(
-    settings: BaseSettings, spider_args: Mapping[str, Any], has_articles: Callable[[], bool]
+    settings: BaseSettings, spider_args: Mapping[str, Any], backfilled: Callable[[], bool]
 ) -> str:
     """The cut-off newscrawl.incremental would choose now, made absolute (ISO)."""
     if not settings.getbool("NEWSCRAWL_INCREMENTAL", True):
         return ""
     window = timedelta(hours=settings.getfloat("NEWSCRAWL_INCREMENTAL_WINDOW_HOURS", 72.0))
-    since = run_since(spider_args.get("since"), window, has_articles)
+    since = run_since(spider_args.get("since"), window, backfilled)
     return since.isoformat() if since else ""  # "" is a backfill

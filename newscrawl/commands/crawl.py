@@ -5,8 +5,8 @@ monitoring need to know whether it *worked*, so this one reads the crawl's
 final stats. Exit statuses (documented in the README):
 
 * 0 the crawl finished and stored everything it extracted
-* 1 the crawl failed: interrupted, database unreachable, or no source of any selected
-  portal answered
+* 1 the crawl failed: interrupted, database unreachable, no source of any selected
+  portal answered, or items lost (neither the database nor the dead-letter file took them)
 * 2 bad arguments or settings (unknown site, unreadable registry)
 * 3 items could not be written and wait in the dead-letter file
 * 75 another crawl holds this database's lock, or (NEWSCRAWL_REDIS_URL) a cluster run
@@ -33,6 +33,7 @@ from newscrawl.store import StoreError
 from newscrawl.store.engine import database_url
 from newscrawl.store.lock import LockHeld
 
+RESUMABLE_DUPEFILTER = "newscrawl.resume.ResumableDupeFilter"
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_DEADLETTER, EXIT_LOCKED = 0, 1, 2, 3, 75
 # A run that stopped at a limit it was given did what was asked: the next run goes on.
 SUCCESS_REASONS = frozenset(
@@ -47,6 +48,8 @@ def exit_status(stats: Mapping[str, Any]) -> int:
 
 def exit_reason(stats: Mapping[str, Any]) -> tuple[int, str | None]:
     """The exit status and, when it is not 0, why: the summary line's ``reason=``."""
+    if stats.get("newscrawl/store/lost", 0):  # not even the dead-letter file took them
+        return EXIT_FAILED, "items_lost"
     if stats.get("newscrawl/store/deadletter", 0):
         return EXIT_DEADLETTER, "deadletter"
     if stats.get("newscrawl/store/unreachable", 0):
@@ -74,10 +77,20 @@ def summary(stats: Mapping[str, Any], status: int, reason: str | None = None) ->
         f"unchanged={count('store/unchanged')} duplicates={count('store/duplicate')} "
         f"failed={count('extract/failed', 'validate/failed', 'store/failed')} "
         f"deadletter={count('store/deadletter')} "
-        f"duration={float(stats.get('elapsed_time_seconds', 0.0)):.1f}s "
+        + (f"lost={count('store/lost')} " if count("store/lost") else "")
+        + f"duration={float(stats.get('elapsed_time_seconds', 0.0)):.1f}s "
         f"finish_reason={stats.get('finish_reason', 'unknown')} exit={status}"
         + (f" reason={reason}" if status and reason else "")
     )
+
+
+def check_since(value: str) -> None:
+    """``parse_since`` with every bad value a ``ValueError``: a duration reaching before
+    year 1 (``since=99999999d``) overflowed with a traceback and exit 1."""
+    try:
+        parse_since(value)
+    except OverflowError:
+        raise ValueError(f"since={value!r} reaches outside the calendar") from None
 
 
 class Command(ScrapyCrawlCommand):
@@ -90,7 +103,7 @@ class Command(ScrapyCrawlCommand):
             sites = opts.spargs.get("sites")
             network.select(sites.split(",") if sites is not None else None)
             if opts.spargs.get("since"):
-                parse_since(opts.spargs["since"])
+                check_since(opts.spargs["since"])
             parse_max_articles(opts.spargs.get("max_articles"))
             check_settings(self.settings)
             # A malformed URL is a usage error (masked), before anything opens the store.
@@ -98,6 +111,10 @@ class Command(ScrapyCrawlCommand):
         except (RegistryError, ValueError) as exc:
             self._error(exc, EXIT_USAGE)
             return
+        # With JOBDIR a run's requests count as done only if it stopped cleanly
+        # (newscrawl/resume.py). Set here at the default priority, not in settings.py:
+        # there it would outrank the cluster add-on's Redis filter (add-on < project).
+        self.settings.set("DUPEFILTER_CLASS", RESUMABLE_DUPEFILTER, priority="default")
         try:
             # Standalone: the database's lock; with NEWSCRAWL_REDIS_URL: join the cluster's run.
             with cluster_lock(self.settings, opts.spargs):

@@ -43,7 +43,7 @@ from typing import Any, TypeVar
 from itemadapter import ItemAdapter
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
-from scrapy.utils.defer import maybe_deferred_to_future
+from scrapy.utils.defer import deferred_from_coro, maybe_deferred_to_future
 from twisted.internet import task, threads
 
 from newscrawl.pipelines.search_index import SearchIndexer
@@ -73,6 +73,12 @@ class StorePipeline:
         self.indexer = SearchIndexer(store, crawler.stats)
         self._flushing: Any = None
         self._loop: task.LoopingCall | None = None
+        self._closed = False
+        self._run_closed = False
+        self.received = 0
+        """Items this pipeline was given: each is stored, failed, or dead-lettered."""
+        self._forced = False
+        """The reactor is stopping before the spider closed (``_forced_stop``)."""
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
@@ -111,6 +117,9 @@ class StorePipeline:
             logger.error("Store unavailable at start (%s): %s", self.store.display_url, exc)
         self._loop = task.LoopingCall(self._flush)
         self._loop.start(self.flush_seconds, now=False)
+        from twisted.internet import reactor
+
+        reactor.addSystemEventTrigger("before", "shutdown", self._forced_stop)
 
     async def process_item(self, item: Any) -> Any:
         # A shallow copy: the values are plain data already, and asdict()'s walk through
@@ -118,6 +127,11 @@ class StorePipeline:
         data = dict(ItemAdapter(item))
         data.pop("html", None)
         data.pop("encoding", None)
+        self.received += 1
+        if self._forced:  # the reactor is stopping: no batch will be written any more
+            kept = self.store.keep([data], "Stopped before 1 item was stored")
+            self._count_unstored(kept, [data])
+            return item
         self.buffer.append(data)
         if len(self.buffer) >= self.batch_size:
             self._flush()
@@ -140,7 +154,7 @@ class StorePipeline:
     async def close_spider(self) -> None:
         if self._loop is not None and self._loop.running:
             self._loop.stop()
-        while self._flushing is not None or self.buffer or self.rejected:
+        while not self._forced and (self._flushing is not None or self.buffer or self.rejected):
             if self._flushing is None:
                 self._flush()
             if self._flushing is not None:
@@ -148,7 +162,16 @@ class StorePipeline:
         await self.indexer.drain()
 
     async def spider_closed(self, spider: Spider, reason: str) -> None:
-        status = run_status(reason, failed=self.deadlettered > 0)
+        if self._run_closed:
+            return
+        self._run_closed = self._closed = True
+        status = run_status(reason, failed=self.deadlettered + self.store.lost > 0)
+        if self.store.lost:
+            logger.error(
+                "%d items could be stored neither in %s nor in the dead-letter file %s: "
+                "they are lost; the next run fetches them again",
+                self.store.lost, self.store.display_url, self.store.deadletter_path,
+            )  # fmt: skip
         if self.deadlettered:
             logger.error(
                 "%d items could not be stored in %s and were written to %s; "
@@ -162,9 +185,42 @@ class StorePipeline:
             logger.error("Could not record the end of crawl run %s: %s", self.store.run_id, exc)
         await self._in_thread(self.store.close)
 
+    def _forced_stop(self) -> Any:
+        """The reactor stops before the spider closed: a second Ctrl-C or SIGTERM (Scrapy
+        then stops the reactor at once, and ``close_spider`` never finishes).
+
+        Hurries the stop without dropping anything: the buffered items go to the
+        dead-letter file at once (no waiting for the database), the batch being written
+        finishes (or is dead-lettered by ``Store.write``), and the run is recorded as
+        interrupted with one try. The reactor waits for the returned Deferred.
+        """
+        if self._closed:
+            return None
+        self._closed = self._forced = True
+        self.rejected = []  # losing a rejected page costs only a re-fetch
+        if self._loop is not None and self._loop.running:
+            self._loop.stop()
+        buffered, self.buffer = self.buffer, []
+        logger.warning(
+            "Stopping at once: of %d items received, %d are buffered (to the dead-letter "
+            "file) and the batch being written is waited for", self.received, len(buffered),
+        )  # fmt: skip
+        if buffered:
+            why = f"Stopped before {len(buffered)} buffered items were stored"
+            self._count_unstored(self.store.keep(buffered, why), buffered)
+        self.stats.set_value("finish_reason", self.stats.get_value("finish_reason", "shutdown"))
+        return deferred_from_coro(self._finish_forced())
+
+    async def _finish_forced(self) -> None:
+        """Wait for the batch being written, then close the run record with one try."""
+        if self._flushing is not None:
+            await maybe_deferred_to_future(self._flushing)
+        self.store.retries = 0  # hurried: the next crawl marks the run if this fails
+        await self.spider_closed(self.crawler.spider, "shutdown")
+
     # --- batches ----------------------------------------------------------------------
     def _flush(self) -> None:
-        if self._flushing is not None or not (self.buffer or self.rejected):
+        if self._flushing is not None or self._forced or not (self.buffer or self.rejected):
             return
         batch, self.buffer = self.buffer[: self.batch_size], self.buffer[self.batch_size :]
         pages, self.rejected = self.rejected, []
@@ -179,18 +235,24 @@ class StorePipeline:
             if result.new or result.updated:
                 self.indexer.poke()
         elif isinstance(result, int):
-            self.deadlettered += result
-            self.counts["failed"] += result
-            self.stats.inc_value(f"{STATS}/deadletter", result)
-            self.stats.inc_value(f"{STATS}/failed", result)
-            self._count_sites((item, "failed") for item in batch)
+            self._count_unstored(result, batch)
         else:  # a Failure: Store.write never raises, so a bug; the batch still is not lost
             logger.error("Store pipeline error: %s", result.getTraceback())
-            self.store.dead_letter(batch)
-            self._flushed(len(batch), batch)
+            self._flushed(self.store.keep(batch, f"Could not store {len(batch)} items"), batch)
             return
         if len(self.buffer) >= self.batch_size:
             self._flush()
+
+    def _count_unstored(self, deadlettered: int, batch: list[dict[str, Any]]) -> None:
+        """A batch that was not stored: in the dead-letter file, or lost (``Store.lost``)."""
+        self.deadlettered += deadlettered
+        self.counts["failed"] += len(batch)
+        if deadlettered:
+            self.stats.inc_value(f"{STATS}/deadletter", deadlettered)
+        self.stats.inc_value(f"{STATS}/failed", len(batch))
+        if self.store.lost:
+            self.stats.set_value(f"{STATS}/lost", self.store.lost)
+        self._count_sites((item, "failed") for item in batch)
 
     def _timed_write(
         self, batch: list[dict[str, Any]], pages: list[dict[str, Any]]
@@ -221,6 +283,8 @@ class StorePipeline:
         if refused:
             self.deadlettered += refused
             self.stats.inc_value(f"{STATS}/deadletter", refused)
+        if self.store.lost:  # refused items the dead-letter file could not take
+            self.stats.set_value(f"{STATS}/lost", self.store.lost)
 
     def _count_sites(self, outcomes: Iterable[tuple[dict[str, Any], str]]) -> None:
         """``newscrawl/store/<status>/site/<domain>``: the per-portal report's counts."""

@@ -69,6 +69,8 @@ class Store:
         self.backoff = backoff
         self.deadletter_path = deadletter_path
         self.run_id: int | None = None
+        self.lost = 0
+        """Items neither stored nor kept in the dead-letter file (``keep``)."""
         self._writer = WriterProcess(self.engine, log_level)
 
     @property
@@ -118,29 +120,37 @@ class Store:
         """Store a batch (blocks: call it from a thread), retrying an unreachable database.
 
         Returns the result, or the number of items that went to the dead-letter file
-        because the database stayed unreachable (or refused the whole batch). Valid items
-        the database refused one by one go there too and are in the result as failed.
-        Rejected pages are not dead-lettered: losing one costs only a re-fetch.
+        because the database stayed unreachable (or refused the whole batch): 0 when the
+        file could not take them either (``lost`` counts those). Valid items the database
+        refused one by one go there too and are in the result as failed. Rejected pages
+        are not dead-lettered: losing one costs only a re-fetch.
         """
         try:
             result = self.retrying("write", lambda: self._writer.write(batch, pages))
         except Exception as exc:  # whatever it was, the items must not be lost
-            self.dead_letter(batch)
-            logger.error(
-                "Could not store %d items (%s); appended them to %s",
-                len(batch), one_line(exc), self.deadletter_path,
-            )  # fmt: skip
-            return len(batch)
+            return self.keep(batch, f"Could not store {len(batch)} items ({one_line(exc)})")
         refused = [batch[outcome.index] for outcome in refused_outcomes(result)]
         if refused:
             # Valid items the database itself refused (a permission, a constraint the
             # schema checks do not know): kept for a reimport once that is fixed.
-            self.dead_letter(refused)
-            logger.error(
-                "The database refused %d items; appended them to %s",
-                len(refused), self.deadletter_path,
-            )  # fmt: skip
+            self.keep(refused, f"The database refused {len(refused)} items")
         return result
+
+    def keep(self, items: list[dict[str, Any]], why: str) -> int:
+        """Append items that could not be stored to the dead-letter file; returns how many
+        are there. When the file cannot take them (a full disk, a read-only folder) they
+        are counted in ``lost`` and said so in one line: the crawl's exit says so too."""
+        try:
+            self.dead_letter(items)
+        except OSError as exc:
+            self.lost += len(items)
+            logger.error(
+                "%s and could not append them to %s (%s): %d items lost",
+                why, self.deadletter_path, one_line(exc), len(items),
+            )  # fmt: skip
+            return 0
+        logger.error("%s; appended them to %s", why, self.deadletter_path)
+        return len(items)
 
     def dead_letter(self, items: list[dict[str, Any]]) -> None:
         """Append items to the dead-letter file, each marked with this database."""
@@ -204,11 +214,13 @@ class Store:
             return None
         return StoredFetch(rejected.last_seen_at, None, None, None, rejected=True)
 
-    def has_articles(self) -> bool:
-        """Whether the store holds any story (False too without a schema or a server)."""
+    def backfill_finished(self, spider: str) -> bool:
+        """Whether a run of ``spider`` without ``since`` ever finished: until one has, every
+        run is a backfill, however many stories an interrupted one left in the store
+        (False too without a schema or a server)."""
         try:
             with self.engine.connect() as connection:
-                return connection.execute(select(Article.id).limit(1)).first() is not None
+                return runs.backfill_finished(connection, spider)
         except SQLAlchemyError:  # no schema yet (or no server): taken as a first run
             return False
 

@@ -12,19 +12,27 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
+import logging
 import os
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from sqlalchemy import URL, select, text
+from sqlalchemy import URL, Connection, Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
+from newscrawl.store import runs
 from newscrawl.store.engine import database_url as normalized_url
 from newscrawl.store.engine import make_engine
 from newscrawl.store.errors import store_errors
-from newscrawl.store.models import Article
 from newscrawl.store.runs import mark_interrupted
+
+logger = logging.getLogger(__name__)
+
+# How often the PostgreSQL lock's session is checked (and the lock taken again after a
+# database restart, _LockKeeper).
+LOCK_CHECK_SECONDS = 1.0
 
 
 class LockHeld(RuntimeError):
@@ -90,25 +98,89 @@ def _advisory_lock(url: URL, name: str) -> Iterator[None]:
     key = advisory_key(name)
     engine = make_engine(url, pool_size=1, max_overflow=0)
     try:
-        with engine.connect() as connection:
-            got = connection.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": key})
-            if not got.scalar():
+        connection = engine.connect()
+        try:
+            if not _try_advisory_lock(connection, key):
                 raise LockHeld("another crawl is running on this database")
-            try:
-                yield
-            finally:
-                # A lost connection has released the lock already.
-                with contextlib.suppress(Exception):
-                    connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
+        except BaseException:
+            connection.close()
+            raise
+        keeper = _LockKeeper(engine, connection, key)
+        keeper.start()
+        try:
+            yield
+        finally:
+            keeper.stop()
     finally:
         engine.dispose()
 
 
+def _try_advisory_lock(connection: Connection, key: int) -> bool:
+    got = bool(connection.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": key}).scalar())
+    connection.commit()  # the lock belongs to the session: no transaction left open
+    return got
+
+
+class _LockKeeper(threading.Thread):
+    """Holds the advisory lock's session, and takes the lock again when it was lost.
+
+    A session-level advisory lock dies with its session, and a database restart ends
+    every session: a second crawl started after a restart used to run beside the first.
+    Every ``LOCK_CHECK_SECONDS`` this thread pings the session; once the server answers
+    again on a new one, it takes the lock again. What remains is the gap between the
+    server coming back and the next check (at most ``LOCK_CHECK_SECONDS``, measured in
+    ``tests/test_faults_locks.py``): a crawl started in it wins, and this one then says
+    so in one error line. A lock row with a heartbeat in a table would close the gap at
+    the price of a schema change and a wait of its time-to-live after every kill -9.
+    """
+
+    def __init__(self, engine: Engine, connection: Connection, key: int) -> None:
+        super().__init__(name="newscrawl-crawl-lock", daemon=True)
+        self.engine, self.connection, self.key = engine, connection, key
+        self._stopping = threading.Event()
+
+    def run(self) -> None:
+        while not self._stopping.wait(LOCK_CHECK_SECONDS):
+            try:
+                self.connection.execute(text("SELECT 1"))
+                self.connection.commit()
+            except SQLAlchemyError:
+                self._retake()
+
+    def _retake(self) -> None:
+        with contextlib.suppress(SQLAlchemyError):
+            self.connection.invalidate()
+            self.connection.close()
+        try:
+            self.connection = self.engine.connect()
+            got = _try_advisory_lock(self.connection, self.key)
+        except SQLAlchemyError:  # still down: the next check tries again
+            return
+        if got:
+            logger.warning("The database connection was lost and is back: crawl lock taken again")
+        else:
+            logger.error(
+                "Lost the crawl lock while the database was away: another crawl now runs "
+                "on this database beside this one"
+            )
+            self._stopping.set()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self.join()
+        # A lost connection has released the lock already.
+        with contextlib.suppress(Exception):
+            self.connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": self.key})
+        with contextlib.suppress(Exception):
+            self.connection.close()
+
+
 @contextlib.contextmanager
-def shared_crawl_lock(database_url: str) -> Iterator[Callable[[], bool]]:
+def shared_crawl_lock(database_url: str, spider: str = "ippen") -> Iterator[Callable[[], bool]]:
     """A cluster worker's share of the PostgreSQL crawl lock (``LockHeld`` while a crawl
-    outside the cluster holds it exclusively); yields ``has_articles()`` asked on the
-    lock's own connection, without a transaction left open all crawl long."""
+    outside the cluster holds it exclusively); yields ``backfilled()`` (whether a backfill
+    of ``spider`` ever finished, ``runs.backfill_finished``) asked on the lock's own
+    connection, without a transaction left open all crawl long."""
     engine = make_engine(database_url, pool_size=1, max_overflow=0)
     key = advisory_key()
     try:
@@ -118,16 +190,16 @@ def shared_crawl_lock(database_url: str) -> Iterator[Callable[[], bool]]:
                 raise LockHeld("a crawl outside the cluster is running on this database")
             connection.commit()
 
-            def has_articles() -> bool:
+            def backfilled() -> bool:
                 try:
-                    return connection.execute(select(Article.id).limit(1)).first() is not None
+                    return runs.backfill_finished(connection, spider)
                 except SQLAlchemyError:  # no schema yet: a first run
                     return False
                 finally:
                     connection.rollback()
 
             try:
-                yield has_articles
+                yield backfilled
             finally:
                 with contextlib.suppress(Exception):
                     connection.execute(text("SELECT pg_advisory_unlock_shared(:k)"), {"k": key})

@@ -6,7 +6,7 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, insert, update
+from sqlalchemy import Connection, Engine, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from newscrawl.store.engine import write_transaction
@@ -77,3 +77,20 @@ def mark_interrupted(engine: Engine) -> int:
     if marked:
         logger.warning("Marked %d crawl runs left running by dead crawls as interrupted", marked)
     return marked
+
+
+def backfill_finished(connection: Connection, spider: str) -> bool:
+    """Whether a run of ``spider`` that was not limited by ``since`` ever finished.
+
+    Such a run followed every source entry to its end: from then on the window of an
+    incremental run is enough. A killed or interrupted first run is not one, so the next
+    run backfills again (the store skips what the first one kept). Newest runs first:
+    on a cron-run store the first row read answers.
+    """
+    rows = connection.execute(
+        select(CrawlRun.arguments)
+        .where(CrawlRun.spider == spider, CrawlRun.status == "finished")
+        .order_by(CrawlRun.id.desc())
+        .execution_options(yield_per=100)
+    )
+    return any(not (arguments or {}).get("since") for (arguments,) in rows)
