@@ -76,10 +76,13 @@ class IncrementalMiddleware:
         return middleware
 
     def spider_opened(self, spider: Any) -> None:
-        self.since = run_since(
-            getattr(spider, "since", None), self.window,
-            lambda: self.store.backfill_finished(spider.name),
-        )  # fmt: skip
+        if getattr(spider, "backfill", False):  # a resumed backfill (newscrawl/runargs.py)
+            self.since = None
+        else:
+            self.since = run_since(
+                getattr(spider, "since", None), self.window,
+                lambda: self.store.backfill_finished(spider.name),
+            )  # fmt: skip
         if self.since:
             logger.info("Incremental run: sources' entries older than %s are skipped", self.since)
         else:

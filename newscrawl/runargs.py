@@ -11,8 +11,8 @@ set here.
   ``max_articles`` and whether it is a backfill go into ``spider.state``.
 * A run resumed from its ``JOBDIR`` takes them back from there, whatever the
   command line says now: the same run, not a new one (a resumed backfill keeps
-  following every entry whatever the store holds by then: it gets ``since`` 1970,
-  which incremental.py honours as it is).
+  following every entry whatever the store holds by then: incremental.py reads
+  ``spider.backfill``).
 
 A cluster run is left alone: its first worker fixes ``since`` in Redis
 (newscrawl/cluster/lock.py) and every worker that joins reads it there.
@@ -35,9 +35,6 @@ from newscrawl.store import Store
 logger = logging.getLogger(__name__)
 
 STATE_KEY = "newscrawl_run"
-BACKFILL_SINCE = "1970-01-01T00:00:00+00:00"
-"""A resumed backfill's ``since``: no cut-off, said so that incremental.py, which would
-otherwise find a store with articles and take its window, keeps every entry."""
 
 
 class RunArguments:
@@ -59,9 +56,6 @@ class RunArguments:
         saved = state.get(STATE_KEY) if state is not None else None
         if saved is not None:
             restore(spider, saved)
-            if saved["backfill"]:
-                spider.since = BACKFILL_SINCE
-                spider.scope = spider.make_scope()
             self.crawler.stats.set_value("newscrawl/run/resumed", 1)
             logger.info("Resumed run: %s", describe(saved))
             return
