@@ -7,7 +7,7 @@ extraction needs it). The store receives ``dict(ItemAdapter(item))``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
@@ -83,3 +83,12 @@ class ArticleItem:
     simhash: int | None = None
     """SimHash of ``text`` for near-duplicate detection, computed in the extraction
     worker (CPU there runs on every core; the store's writer is one thread)."""
+
+
+_NAMES = [f.name for f in fields(ArticleItem)]
+ARTICLE_FIELDS: tuple[str, ...] = tuple(
+    name for name in _NAMES[_NAMES.index("title") :] if name != "links"
+)
+"""The fields the extractor fills (the "article fields" above but ``links``, which the
+extract pipeline builds from the page's hrefs): the one list the pipeline and
+re-extraction share."""

@@ -14,7 +14,8 @@ from typing import Any
 
 from newscrawl.extract import extract_article
 from newscrawl.extract.quality import expected_body
-from newscrawl.pipelines.extract import ARTICLE_FIELDS, extract_in_worker
+from newscrawl.items import ARTICLE_FIELDS
+from newscrawl.pipelines.extract import extract_in_worker
 from tests.extract_fixtures import MOCK_EXPLAINER_EXPECTED, MOCK_TICKER_EXPECTED, load_json
 from tests.mocknet import stories
 from tests.mocknet.client import fetch

@@ -13,8 +13,8 @@ from sqlalchemy import Engine, func, select
 from newscrawl.archive.reader import read_responses
 from newscrawl.archive.records import Exchange, exchange_records
 from newscrawl.archive.reextract import Position, ReextractReport, _pages, preference, reextract
+from newscrawl.items import ARTICLE_FIELDS
 from newscrawl.network import DEFAULT_SITES_PATH, Network
-from newscrawl.pipelines.extract import ARTICLE_FIELDS
 from newscrawl.store import search, write_batch
 from newscrawl.store.models import Article, ArticleVersion
 from newscrawl.store.reextract import DERIVED, EXTRACTED, Target, apply, changed_fields, targets

@@ -23,20 +23,13 @@ from scrapy.statscollectors import StatsCollector
 
 from newscrawl.extract import EXTRACTOR_VERSION, ExtractionError, extract_article
 from newscrawl.extract.decode import decode_html
+from newscrawl.items import ARTICLE_FIELDS
 from newscrawl.network import DEFAULT_SITES_PATH, Network
 from newscrawl.processes import forkserver_context
 from newscrawl.store.dedup import fingerprint
 from newscrawl.urls import article_id
 
 logger = logging.getLogger(__name__)
-
-# Fields of ArticleItem the extractor fills; everything else in its result is for this module.
-ARTICLE_FIELDS = (
-    "title", "seo_title", "kicker", "lead", "text", "description", "authors", "author_urls",
-    "published_at", "modified_at", "language", "section", "keywords", "entities", "image_url",
-    "image_caption", "image_credit", "publisher", "word_count", "paywall", "cms_client_id",
-    "simhash", "boxes", "tables", "ticker", "story_type", "extractor_version",
-)  # fmt: skip
 
 
 def decode_page(html: bytes | str, encoding: str | None) -> str:

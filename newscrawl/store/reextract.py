@@ -19,16 +19,12 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import Engine, select, text, update
 
+from newscrawl.items import ARTICLE_FIELDS
 from newscrawl.store.models import Article, ArticleUrl
 from newscrawl.store.search import index_pending
 
-EXTRACTED = (
-    "title", "seo_title", "kicker", "lead", "text", "description", "authors", "author_urls",
-    "published_at", "modified_at", "language", "section", "keywords", "entities", "image_url",
-    "image_caption", "image_credit", "publisher", "word_count", "paywall", "cms_client_id",
-    "links", "boxes", "tables", "ticker", "story_type", "extractor_version",
-)  # fmt: skip
-"""Columns the extraction fills (``pipelines.extract.ARTICLE_FIELDS`` and ``links``): the
+EXTRACTED = (*(name for name in ARTICLE_FIELDS if name != "simhash"), "links")
+"""Columns the extraction fills (``items.ARTICLE_FIELDS`` but the SimHash, and ``links``): the
 ones the report counts."""
 DERIVED = (
     "content_hash", "parts_text", "simhash",
