@@ -1,6 +1,6 @@
 """The project owns its test data: a clone with nothing beside it runs its tests.
 
-A user's clone has no ``../shared`` (the development machines' material folder); tests
+A user's clone has no material folder beside it (the development machines' ``shared``); tests
 that read it passed here and failed there. This clones the committed tree into an empty
 folder and runs the tests that read fixture pages: every one collected must pass.
 """
