@@ -45,7 +45,7 @@ from newscrawl.archive.select import skip_reason
 from newscrawl.network import DEFAULT_SITES_PATH, Network
 from newscrawl.pipelines.extract import extract_in_worker, network_links
 from newscrawl.processes import forkserver_context
-from newscrawl.spiders.archive import _response
+from newscrawl.spiders.archive import archived_response
 from newscrawl.store import make_engine, migrate
 from newscrawl.store.reextract import Changes, Target, apply, targets
 from newscrawl.store.validate import ItemError, prepare
@@ -181,7 +181,7 @@ def _pages(
             target = at.get((path, record.offset))
             if target is None:
                 continue
-            response = _response(record, [])
+            response = archived_response(record, [])
             found = network.canonical(record.url)
             if isinstance(response, TextResponse) and found is not None:
                 yield target, found[0], response.body, response.encoding

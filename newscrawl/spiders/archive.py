@@ -159,7 +159,7 @@ class ArchiveSpider(IppenSpider):
         stats.inc_value(f"{STATS}/records")
         self.redirects.note(record)
         reason = skip_reason(record, self.network, self._selected, *self.window)
-        response = None if reason else _response(record, self.redirects.chain(record.url))
+        response = None if reason else archived_response(record, self.redirects.chain(record.url))
         if response is not None and not isinstance(response, TextResponse):
             reason = "not_html"
         if reason or response is None:
@@ -200,8 +200,9 @@ def _take(records: Iterator[ArchivedResponse], count: int) -> list[ArchivedRespo
     return list(islice(records, count))
 
 
-def _response(record: ArchivedResponse, redirect_urls: list[str]) -> Any:
-    """A Scrapy response of the class a live crawl would get for these headers and body."""
+def archived_response(record: ArchivedResponse, redirect_urls: list[str]) -> Any:
+    """A Scrapy response of the class a live crawl would get for these headers and body
+    (the importer and re-extraction build their responses alike)."""
     headers = Headers(record.headers)
     cls = responsetypes.from_args(headers=headers, url=record.url, body=record.body)
     request = Request(record.url, meta={ARTICLE: True, "redirect_urls": redirect_urls})
