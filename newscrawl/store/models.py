@@ -25,6 +25,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    desc,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -133,7 +134,7 @@ class Article(Base):
     extractor_version: Mapped[str | None] = mapped_column(
         Text, doc="`newscrawl.extract.EXTRACTOR_VERSION` of the extraction that filled the row."
     )
-    published_at: Mapped[datetime | None] = mapped_column(index=True, doc="First published.")
+    published_at: Mapped[datetime | None] = mapped_column(doc="First published.")
     modified_at: Mapped[datetime | None] = mapped_column(doc="Last modified, per the page.")
     first_seen_at: Mapped[datetime] = mapped_column(doc="When the crawler first stored it.")
     fetched_at: Mapped[datetime] = mapped_column(doc="First fetch of the stored content.")
@@ -159,9 +160,16 @@ class Article(Base):
 
     # With published_at: the near-duplicate lookup filters its band matches by date in
     # the index, without reading each row past its text (migration 0005).
-    __table_args__ = tuple(
-        Index(f"ix_articles_simhash_band{i}_published", f"simhash_band{i}", "published_at")
-        for i in range(4)
+    # The others let stats and newest-first walks read indexes, not stories (migration
+    # 0008; on PostgreSQL the newest-first index is NULLS LAST, SQLite's DESC is that).
+    __table_args__ = (
+        *(
+            Index(f"ix_articles_simhash_band{i}_published", f"simhash_band{i}", "published_at")
+            for i in range(4)
+        ),
+        Index("ix_articles_section_site", "section", "site", "published_at"),
+        Index("ix_articles_authors_site", "authors", "site", "published_at"),
+        Index("ix_articles_published_desc", desc("published_at"), "id"),
     )
 
 
@@ -177,10 +185,13 @@ class ArticleUrl(Base):
         String(32), index=True, doc="Online id in this URL (a syndicated copy may have its own)."
     )
     article: Mapped[int] = mapped_column(
-        ForeignKey("articles.id", ondelete="CASCADE"), index=True, doc="The story (articles.id)."
+        ForeignKey("articles.id", ondelete="CASCADE"), doc="The story (articles.id)."
     )
     first_seen_at: Mapped[datetime] = mapped_column(doc="First fetch under this URL.")
     last_seen_at: Mapped[datetime] = mapped_column(doc="Latest fetch under this URL.")
+
+    # (article, site): a story's URLs, and its portals counted in the index (migration 0008).
+    __table_args__ = (Index("ix_article_urls_article_site", "article", "site"),)
 
 
 class ArticleVersion(Base):

@@ -31,7 +31,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from newscrawl.dates import parse_since, parse_user_time
 from newscrawl.store.engine import database_url, display_url, make_engine
 from newscrawl.store.models import Article, ArticleUrl, ArticleVersion
-from newscrawl.store.search import RESULT_COLUMNS, search
+from newscrawl.store.search import RESULT_COLUMNS, SearchTooLong, search
 from newscrawl.store.search import _filters as store_filters
 from newscrawl.store.validate import PART_FIELDS
 from newscrawl.urls import strip_url
@@ -213,7 +213,10 @@ def find_articles(
     """Full-text search, best first (the store's ranking); no words: the latest articles."""
     text = " ".join(words).strip()
     if text:
-        rows = search(engine, text, limit=limit, **filters.as_kwargs())
+        try:
+            rows = search(engine, text, limit=limit, **filters.as_kwargs())
+        except SearchTooLong as exc:
+            raise QueryError(str(exc)) from None
     else:
         rows = latest_articles(engine, filters, limit)
     return [{name: row.get(name) for name in ARTICLE_COLUMNS} for row in rows]
