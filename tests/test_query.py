@@ -540,6 +540,7 @@ USAGE_ERRORS: list[tuple[list[str], int, str]] = [
     (["search", "--output", "/nonexistent/dir/out.csv"], 2,
      "cannot write /nonexistent/dir/out.csv: No such file or directory"),
     (["search", "-s", "NEWSCRAWL_SITES"], 2, "Invalid -s value, use -s NAME=VALUE"),
+    (["search", *["Wort"] * 800], 2, "a search takes at most 32 words, not 800"),
 ]  # fmt: skip
 # Input the database answers: on both.
 DATA_ERRORS: list[tuple[list[str], int, str]] = [
