@@ -3,7 +3,8 @@
 Query syntax (web-search style, the same on both): words must all occur, ``"a phrase"``
 must occur as written, ``-word`` must not occur. Matching is each database's own:
 PostgreSQL stems German words (``Gärten`` finds ``Garten``); SQLite matches words by
-prefix (``Pflanze`` finds ``Pflanzen``), case- and accent-insensitively. The query is
+prefix (``Pflanze`` finds ``Pflanzen``), case- and accent-insensitively, except a word
+that is, as written, in ``SEARCH_CANDIDATES`` stories or more (``_common_words``). The query is
 always a bound parameter, never SQL text. Ranking: title hits weigh most, then lead,
 then body, boxes and tables (``setweight`` A/B on PostgreSQL, bm25 column weights on
 SQLite). Boxes and tables are searched through ``articles.parts_text``, which the writer
@@ -18,11 +19,13 @@ beside its writes, so a story is searchable once its crawl has ended.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    Connection,
     Engine,
     Select,
     bindparam,
@@ -102,28 +105,60 @@ def pending_count(engine: Engine) -> int:
         ).scalar_one()
 
 
-def fts5_query(query: str) -> str | None:
-    """The FTS5 expression for a web-search-style query (None: nothing to search for).
+def _fts5_terms(query: str) -> list[tuple[str, bool, bool]]:
+    """``(quoted term, negated, matched by prefix)`` for each term of ``query``.
 
-    Every term is quoted, so FTS5 operators typed by a user are plain words.
+    Every term is quoted, so FTS5 operators typed by a user are plain words; a single
+    word outside quotes is matched by prefix.
     """
-    positive: list[str] = []
-    negative: list[str] = []
+    terms = []
     for match in _TERM.finditer(query):
         negated = bool(match.group(1) or match.group(3))
         phrase = match.group(2)
         term = phrase if phrase is not None else match.group(4).strip("\"'")
         words = re.findall(r"\w+", term)
-        if not words:
-            continue
-        quoted = '"' + " ".join(words) + '"'
-        if phrase is None and len(words) == 1:
-            quoted += "*"
-        (negative if negated else positive).append(quoted)
+        if words:
+            quoted = '"' + " ".join(words) + '"'
+            terms.append((quoted, negated, phrase is None and len(words) == 1))
+    return terms
+
+
+def fts5_query(query: str, as_written: Collection[str] = ()) -> str | None:
+    """The FTS5 expression for a web-search-style query (None: nothing to search for).
+
+    Every term is quoted, so FTS5 operators typed by a user are plain words. Single
+    words are matched by prefix (``"word"*``), but those in ``as_written`` (quoted).
+    """
+    positive: list[str] = []
+    negative: list[str] = []
+    for quoted, negated, prefix in _fts5_terms(query):
+        term = quoted + "*" if prefix and quoted not in as_written else quoted
+        (negative if negated else positive).append(term)
     if not positive:
         return None
     expression = " AND ".join(positive)
     return expression + "".join(f" NOT {term}" for term in negative)
+
+
+def _common_words(conn: Connection, query: str) -> set[str]:
+    """The single words of ``query`` that are, as written, in ``SEARCH_CANDIDATES``
+    stories or more: those are matched as written, not by prefix.
+
+    FTS5 merges the matches of every longer word into one list before it can walk a
+    prefix's matches (0.5-0.9 s for a word in each of a million stories, on every
+    search); a word that common fills the candidates by itself, so its longer forms
+    would add little. Each check walks at most ``SEARCH_CANDIDATES`` matches.
+    """
+    nth = (
+        select(_FTS.c.rowid)
+        .select_from(_FTS)
+        .where(literal_column("articles_fts").op("MATCH")(bindparam("word")))
+        .order_by(_FTS.c.rowid.desc())
+        .limit(1)
+        .offset(SEARCH_CANDIDATES - 1)
+    )
+    words = {quoted for quoted, _, prefix in _fts5_terms(query) if prefix}
+    return {word for word in words if conn.execute(nth, {"word": word}).first() is not None}
 
 
 def _json_contains(engine: Engine, column: Any, value: str) -> ColumnElement[bool]:
@@ -160,7 +195,7 @@ def _filters(
 
 
 def _candidates(
-    engine: Engine, query: str, conditions: list[ColumnElement[bool]]
+    conn: Connection, query: str, conditions: list[ColumnElement[bool]]
 ) -> Select[Any] | None:
     """``(id, rank)`` of the newest ``SEARCH_CANDIDATES`` stories that match ``query``
     and meet ``conditions``; None if the query has nothing to search for.
@@ -170,7 +205,7 @@ def _candidates(
     computed for the walked rows alone: ranking every match of a word in every story
     of a year took 7.9 s on SQLite.
     """
-    if engine.dialect.name == "postgresql":
+    if conn.dialect.name == "postgresql":
         tsquery = func.websearch_to_tsquery("german", bindparam("q", query))
         vector = literal_column("articles.search_vector")
         newest = (
@@ -182,7 +217,7 @@ def _candidates(
         )
         rank = func.ts_rank_cd(vector, tsquery)
         return select(Article.id, rank).join(newest, newest.c.id == Article.id)
-    expression = fts5_query(query)
+    expression = fts5_query(query, _common_words(conn, query))
     if expression is None:
         return None
     fts = literal_column("articles_fts")
@@ -223,10 +258,12 @@ def search(
     if words > MAX_QUERY_WORDS:
         raise SearchTooLong(f"a search takes at most {MAX_QUERY_WORDS} words, not {words}")
     conditions = _filters(engine, site, section, author, since, until, paywall)
-    candidates = _candidates(engine, query, conditions)
-    if candidates is None or limit <= 0:
+    if limit <= 0:
         return []
     with engine.connect() as conn:
+        candidates = _candidates(conn, query, conditions)
+        if candidates is None:
+            return []
         ranks: dict[int, float] = dict(conn.execute(candidates).all())
         # The best ``limit`` ranks, and every story tied with the last of them: the
         # tie goes to the newest, which only the rows say. Only these rows are read:

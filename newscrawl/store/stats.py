@@ -272,9 +272,10 @@ def _syndicated(conn: Connection, where: list[ColumnElement[bool]], limit: int) 
         taken += size
     if last is None:
         return _syndicated_rows([])
-    ids = list(
-        conn.execute(select(per_story.c.article).where(per_story.c.portals > last)).scalars()
-    )
+    ids: list[int] = []
+    if taken:  # another pass over the index only if there are stories above the last count
+        above = select(per_story.c.article).where(per_story.c.portals > last)
+        ids += conn.execute(above).scalars()
     if last_size > WALK_FROM_TIER:
         walk = select(Article.id).where(*where, _portals_of_article() == last)
         walk = walk.order_by(Article.published_at.desc().nulls_last(), Article.id)
