@@ -88,7 +88,7 @@ class Article(Base):
     url: Mapped[str] = mapped_column(
         String(MAX_URL_LENGTH), unique=True, doc="Canonical URL of the story."
     )
-    site: Mapped[str] = mapped_column(String(255), index=True, doc="Registry domain of `url`.")
+    site: Mapped[str] = mapped_column(String(255), doc="Registry domain of `url`.")
     article_id: Mapped[str | None] = mapped_column(
         String(32), unique=True, doc="The network's online id (unique where present)."
     )
@@ -170,6 +170,7 @@ class Article(Base):
         Index("ix_articles_section_site", "section", "site", "published_at"),
         Index("ix_articles_authors_site", "authors", "site", "published_at"),
         Index("ix_articles_published_desc", desc("published_at"), "id"),
+        Index("ix_articles_site_published", "site", "published_at"),
     )
 
 

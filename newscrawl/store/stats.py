@@ -155,9 +155,11 @@ def _sections(where: list[ColumnElement[bool]], limit: int) -> Select[Any]:
     # The top level of the section path: "Politik" for ["Politik", "Ausland"]. Stories are
     # counted per distinct path in ix_articles_section_site alone (a few hundred paths),
     # then the paths are summed by their top level: grouping by the top level itself
-    # read every story (migration 0008).
+    # read every story (migration 0008). SQLite is told the index: for one site it
+    # took the site's index and read each of its stories' rows (6 s at a million).
     paths = (
         select(Article.section.label("path"), func.count().label("stories"))
+        .with_hint(Article, "INDEXED BY ix_articles_section_site", "sqlite")
         .where(*where)
         .group_by(Article.section)
         .subquery()
@@ -177,6 +179,7 @@ def _authors(engine: Engine, where: list[ColumnElement[bool]], limit: int) -> Se
     # lists split into names. DISTINCT keeps a name twice in one list counted once.
     lists = (
         select(Article.authors.label("names"), func.count().label("stories"))
+        .with_hint(Article, "INDEXED BY ix_articles_authors_site", "sqlite")
         .where(*where)
         .group_by(Article.authors)
         .subquery()

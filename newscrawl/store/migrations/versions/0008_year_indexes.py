@@ -12,6 +12,8 @@ text included (SQLite keeps the columns after ``text`` in overflow pages): 18 s 
   first" everywhere (stories on several portals, the latest stories), so a walk stops
   after the rows it needs. It replaces ``ix_articles_published_at``, which it also serves
   (ranges, max).
+- ``ix_articles_site_published``: (site, published_at) replaces ``ix_articles_site``: the
+  latest days of one portal are found in the index, not in each of its stories' rows.
 - ``ix_article_urls_article_site``: (article, site) replaces ``ix_article_urls_article``;
   the portals of a story are counted in the index.
 
@@ -39,6 +41,8 @@ def upgrade() -> None:
     op.create_index("ix_articles_authors_site", "articles", ["authors", "site", "published_at"])
     op.execute(f"CREATE INDEX ix_articles_published_desc ON articles ({NEWEST_FIRST[dialect]})")
     op.drop_index("ix_articles_published_at", "articles")
+    op.create_index("ix_articles_site_published", "articles", ["site", "published_at"])
+    op.drop_index("ix_articles_site", "articles")
     op.create_index("ix_article_urls_article_site", "article_urls", ["article", "site"])
     op.drop_index("ix_article_urls_article", "article_urls")
 
@@ -46,6 +50,8 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.create_index("ix_article_urls_article", "article_urls", ["article"])
     op.drop_index("ix_article_urls_article_site", "article_urls")
+    op.create_index("ix_articles_site", "articles", ["site"])
+    op.drop_index("ix_articles_site_published", "articles")
     op.create_index("ix_articles_published_at", "articles", ["published_at"])
     op.drop_index("ix_articles_published_desc", "articles")
     op.drop_index("ix_articles_authors_site", "articles")
