@@ -81,7 +81,7 @@ def start_up(url: str) -> None:
         store = Store(url)
         try:
             store.open_run("ippen", {}, portals())
-            run_since(None, WINDOW, store.has_articles)
+            run_since(None, WINDOW, lambda: store.backfill_finished("ippen"))
             store.finish_run("finished", {})
         finally:
             store.close()

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, insert
 
-from newscrawl.store import stats as stats_module
+from newscrawl.store import syndicated as syndicated_module
 from newscrawl.store.models import Article, ArticleUrl
 from newscrawl.store.query import Filters
 from newscrawl.store.stats import stats
@@ -88,7 +88,7 @@ CASES: list[tuple[str, Filters, int, list[tuple[Any, ...]]]] = [
 def test_stats_count_exactly_both_ways(
     db_engine: Engine, monkeypatch: pytest.MonkeyPatch, walk_from: int
 ) -> None:
-    monkeypatch.setattr(stats_module, "WALK_FROM_TIER", walk_from)
+    monkeypatch.setattr(syndicated_module, "WALK_FROM_TIER", walk_from)
     fill(db_engine)
     got = [(table, f, limit, rows(db_engine, table, f, limit)) for table, f, limit, _ in CASES]
     assert got == CASES
