@@ -140,7 +140,7 @@ def _near_candidates(conn: Connection, batch: list[Prepared], seen: set[int]) ->
     ``(id, simhash)`` from the index alone, and the exact distance is checked here; only
     the stories that pass (few: real copies) are read from ``articles``. Reading every
     band match's row was most of a new story's write time in a store of a million
-    (~40 matches an item, each a random page of a 7 GB table) and, with every match
+    (~30 matches an item, each a random page of a 7 GB table) and, with every match
     carried to the plan, stories no item is near were read for nothing. The plan is
     the same: a stored story no item is within ``MAX_DISTANCE`` of joins no component.
     """
@@ -206,10 +206,11 @@ def _sqlite_band_matches(probe_sets: list[set[int]], window: tuple[Any, Any] | N
     """The SQLite statement of ``_band_matches``, written out for its join order and index.
 
     Each band's probes (sorted, for locality in the index) drive the join (``CROSS JOIN``
-    fixes that order) and each probe is one seek into the band's (band, published_at)
-    index (``INDEXED BY``; SQLAlchemy's SQLite compiler drops ``with_hint``, so the
-    statement is text). The date is checked in the index entries of that band value,
-    dated and undated alike: one seek a probe. Two branches a band (the window as the
+    fixes that order) and each probe is one seek into the band's (band, published_at,
+    simhash) index (``INDEXED BY``; SQLAlchemy's SQLite compiler drops ``with_hint``, so
+    the statement is text). The date is checked in the index entries of that band value
+    (~15 in a store of a million, one leaf page), dated and undated alike: one seek a
+    probe, no table row. Two branches a band (the window as the
     index's second key, then ``IS NULL``) sent every probe twice and cost a fifth of a
     new story's writer CPU in an empty store (0.36 against 0.30 ms).
     """
