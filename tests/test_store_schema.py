@@ -32,6 +32,16 @@ def test_new_database_is_created_at_head(db_url: str) -> None:
     tables = set(inspect(engine).get_table_names())
     expected = {"articles", "article_urls", "article_versions", "crawl_runs", "rejected_pages"}
     assert expected <= tables
+    # The near-duplicate probes read the SimHash from the band index (migration 0008).
+    bands = {
+        index["name"]: index["column_names"]
+        for index in inspect(engine).get_indexes("articles")
+        if index["name"].startswith("ix_articles_simhash_band")
+    }
+    assert bands == {
+        f"ix_articles_simhash_band{n}_published": [f"simhash_band{n}", "published_at", "simhash"]
+        for n in range(4)
+    }
     engine.dispose()
 
 

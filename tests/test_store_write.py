@@ -164,6 +164,41 @@ def test_near_duplicates_are_looked_for_within_a_week_of_publication(
     assert _count(db_engine, Article) == (1 if status == "duplicate" else 2) + len(others)
 
 
+@pytest.mark.parametrize(
+    ("stored_date", "copy_date", "status"),
+    [(None, 0, "updated"), (0, None, "duplicate"), (None, None, "duplicate")],
+    ids=["undated original", "undated copy", "both undated"],
+)  # fmt: skip
+def test_near_duplicates_without_a_date_match_any_date(
+    db_engine: Engine, stored_date: int | None, copy_date: int | None, status: str
+) -> None:
+    """A story without a publication date is a candidate for a copy of any date, and an
+    undated copy is looked for among stories of every date (the lookup's window holds
+    only for two dated stories); a third story of the copy's week, not near, stays apart.
+    A dated copy of an undated story becomes its original (no date counts as latest)."""
+    paragraphs = fixture_paragraphs()["nordkorea"]
+    day = datetime(2024, 4, 26, 18, 44, tzinfo=UTC)
+
+    def published(days: int | None) -> datetime | None:
+        return None if days is None else day + timedelta(days=days)
+
+    original = make_item(
+        article_id="13747005", text="\n".join(paragraphs), published_at=published(stored_date)
+    )
+    other = make_item(article_id="13747999", published_at=day)
+    copy_url = "https://www.hna.de/politik/kim-jong-un-zurueck-91234567.html"
+    copy = make_item(
+        article_id="91234567", site="hna.de", url=copy_url, fetched_url=copy_url,
+        fetched_site="hna.de", text=_syndicated(paragraphs), published_at=published(copy_date),
+    )  # fmt: skip
+    write_batch(db_engine, [original, other])
+    result = write_batch(db_engine, [copy])
+    assert [o.status for o in result.outcomes] == [status]
+    assert _count(db_engine, Article) == 2
+    assert _urls(db_engine)[copy_url] == (result.outcomes[0].article, "91234567")
+    assert result.outcomes[0].article == _urls(db_engine)[original["url"]][0]
+
+
 def test_copies_in_one_batch_are_one_story(db_engine: Engine) -> None:
     paragraphs = fixture_paragraphs()["nordkorea"]
     items = [make_item(article_id="13747005", text="\n".join(paragraphs))]
