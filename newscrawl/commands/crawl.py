@@ -18,7 +18,8 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
@@ -31,6 +32,7 @@ from newscrawl.logs import redact
 from newscrawl.network import DEFAULT_SITES_PATH, Network, RegistryError
 from newscrawl.store import StoreError
 from newscrawl.store.engine import database_url
+from newscrawl.store.health import flagged_portals
 from newscrawl.store.lock import LockHeld
 
 RESUMABLE_DUPEFILTER = "newscrawl.resume.ResumableDupeFilter"
@@ -65,8 +67,14 @@ def exit_reason(stats: Mapping[str, Any]) -> tuple[int, str | None]:
     return EXIT_OK, None
 
 
-def summary(stats: Mapping[str, Any], status: int, reason: str | None = None) -> str:
+def summary(
+    stats: Mapping[str, Any],
+    status: int,
+    reason: str | None = None,
+    flagged: Sequence[str] = (),
+) -> str:
     """The run in one line, the last of the log: what cron mails and people grep;
+    ``flagged=`` the portals the health check flags (``newscrawl health`` says why),
     a failed run ends with ``reason=`` (``exit_reason``)."""
 
     def count(*keys: str) -> int:
@@ -79,7 +87,8 @@ def summary(stats: Mapping[str, Any], status: int, reason: str | None = None) ->
         f"deadletter={count('store/deadletter')} "
         + (f"lost={count('store/lost')} " if count("store/lost") else "")
         + f"duration={float(stats.get('elapsed_time_seconds', 0.0)):.1f}s "
-        f"finish_reason={stats.get('finish_reason', 'unknown')} exit={status}"
+        + (f"flagged={','.join(flagged)} " if flagged else "")
+        + f"finish_reason={stats.get('finish_reason', 'unknown')} exit={status}"
         + (f" reason={reason}" if status and reason else "")
     )
 
@@ -147,7 +156,27 @@ class Command(ScrapyCrawlCommand):
         if stats.get("newscrawl/cluster/redis_unavailable"):
             self.exitcode, reason = self.exitcode or EXIT_FAILED, reason or "redis_unreachable"
             self._error("Redis went away mid-run; this worker stopped", self.exitcode)
+        flagged = self._flagged(stats)
         logging.getLogger("newscrawl").log(
             logging.INFO if self.exitcode == EXIT_OK else logging.ERROR,
-            summary(stats, self.exitcode, reason),
+            summary(stats, self.exitcode, reason, flagged),
         )
+
+    def _flagged(self, stats: Mapping[str, Any]) -> list[str]:
+        """The portals ``newscrawl health`` flags, each logged with its reasons: a portal
+        that broke does not fail the crawl, so the summary is where cron sees it. Skipped
+        when the run already found the database gone (a second wait on it says nothing)."""
+        assert self.settings is not None
+        log = logging.getLogger("newscrawl")
+        if stats.get("newscrawl/store/unreachable") or stats.get("newscrawl/store/deadletter"):
+            return []
+        try:
+            portals = flagged_portals(
+                self.settings.get("NEWSCRAWL_DATABASE_URL"), datetime.now(UTC)
+            )
+        except StoreError as exc:
+            log.warning("health check skipped: database: %s", exc)
+            return []
+        for portal in portals:
+            log.warning("portal %s flagged: %s", portal.site, "; ".join(portal.problems))
+        return [portal.site for portal in portals]
