@@ -26,6 +26,7 @@ from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.exceptions import UsageError
 
 from newscrawl.cluster import ClusterUnavailable, check_settings, cluster_lock
+from newscrawl.commands import startup
 from newscrawl.dates import parse_since
 from newscrawl.limits import parse_max_articles
 from newscrawl.logs import redact
@@ -57,6 +58,8 @@ def exit_reason(stats: Mapping[str, Any]) -> tuple[int, str | None]:
     if stats.get("newscrawl/store/unreachable", 0):
         return EXIT_FAILED, "database_unreachable"
     finish_reason = stats.get("finish_reason")
+    if finish_reason is None:  # the engine never finished: stopped while it was opening
+        return EXIT_FAILED, "interrupted"
     if finish_reason not in SUCCESS_REASONS:
         return EXIT_FAILED, "interrupted" if finish_reason == "shutdown" else str(finish_reason)
     sources_ok = sum(
@@ -103,6 +106,11 @@ def check_since(value: str) -> None:
 
 
 class Command(ScrapyCrawlCommand):
+    def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
+        # The first code of this command that Scrapy runs, so the earliest place for it.
+        startup.install()
+        super().process_options(args, opts)
+
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         if len(args) != 1:
             raise UsageError("give exactly one spider, e.g. 'scrapy crawl ippen'")
