@@ -1,11 +1,15 @@
 """Start-up of the reading commands: ``newscrawl search|show|stats|sites|--help`` against
 ``scrapy articles``, each a fresh process on a small SQLite store.
 
-    python benchmarks/bench_cli.py [--repeat 15]
+    python benchmarks/bench_cli.py [--repeat 15] [--against /path/to/other/checkout]
 
 Wall time and CPU (user + system, the child's) per run; prints medians (min-max). The
 target (issue 17): a reading command answers in under 0.5 s. Exits 1 when a newscrawl
 median is over it.
+
+``--against``: the same commands run from another checkout too, alternating (A B A B) on
+the same store, with the ratio of the medians (this / other): on a shared machine only a
+side-by-side comparison says whether a change helped.
 """
 
 from __future__ import annotations
@@ -42,11 +46,13 @@ def commands(url: str) -> dict[str, list[str]]:
     }  # fmt: skip
 
 
-def measure(command: list[str]) -> tuple[float, float]:
-    """Wall seconds and CPU seconds of one run (which must succeed)."""
+def measure(command: list[str], cwd: Path = REPO) -> tuple[float, float]:
+    """Wall seconds and CPU seconds of one run (which must succeed), in the checkout
+    ``cwd`` (``python -m`` imports newscrawl from there)."""
+    env = {**os.environ, "PYTHONPATH": str(cwd)}
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    subprocess.run(command, cwd=REPO, check=True, stdout=subprocess.DEVNULL, env=os.environ)
+    subprocess.run(command, cwd=cwd, check=True, stdout=subprocess.DEVNULL, env=env)
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
@@ -57,13 +63,36 @@ def spread(values: list[float]) -> str:
     return f"{statistics.median(values):.3f} ({min(values):.3f}-{max(values):.3f})"
 
 
+def side_by_side(url: str, other: Path, repeat: int) -> None:
+    """Each command from this checkout (A) and ``other`` (B), alternating."""
+    print(f"A = {REPO}, B = {other}")
+    print(f"{'command':34}  {'A wall / cpu s':16}  {'B wall / cpu s':16}  B/A wall  B/A cpu")
+    for name, command in commands(url).items():
+        measure(command)
+        measure(command, other)
+        runs: dict[Path, list[tuple[float, float]]] = {REPO: [], other: []}
+        for _ in range(repeat):
+            for tree in (REPO, other):
+                runs[tree].append(measure(command, tree))
+        (wall_a, cpu_a), (wall_b, cpu_b) = (
+            tuple(statistics.median(v[i] for v in runs[tree]) for i in (0, 1))
+            for tree in (REPO, other)
+        )
+        print(f"{name:34}  {wall_a:6.3f} / {cpu_a:6.3f}  {wall_b:6.3f} / {cpu_b:6.3f}  "
+              f"{wall_b / wall_a:8.2f}  {cpu_b / cpu_a:7.2f}")  # fmt: skip
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python benchmarks/bench_cli.py", description=__doc__)
     parser.add_argument("--repeat", type=int, default=15, help="runs of each command")
+    parser.add_argument("--against", type=Path, help="another checkout, run alternately")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as folder:
         url = f"sqlite:///{folder}/news.db"
         fill(url)
+        if args.against is not None:
+            side_by_side(url, args.against.resolve(), args.repeat)
+            return 0
         print(f"{'command':34}  {'wall s, median (min-max)':26}  cpu s, median (min-max)")
         slow = []
         for name, command in commands(url).items():

@@ -16,7 +16,8 @@ from tests.installed import clean_env, newscrawl
 from tests.portal_history import fill_history
 from tests.test_query import AMBROSIA_COPY, fill
 
-READ_ONLY = ("scrapy", "twisted", "alembic")
+# Not imported by the reading commands: the crawl's (and the extraction's) start-up.
+READ_ONLY = ("scrapy", "twisted", "alembic", "trafilatura", "htmldate")
 
 
 @pytest.fixture(scope="module")
@@ -205,14 +206,22 @@ def test_health_of_a_healthy_store_is_status_0(venv: Path, tmp_path: Path) -> No
     assert [line.rsplit(None, 1)[-1] for line in done.stdout.splitlines()[2:]] == ["ok", "ok"]
 
 
-def test_reading_commands_import_no_scrapy_twisted_or_alembic(
-    venv: Path, tmp_path: Path, database: str
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        (["search", "Ambrosia"], "Warum Ambrosia in deutschen Gärten zur Bedrohung wird"),
+        (["show", "93036630"], "Warum Ambrosia in deutschen Gärten zur Bedrohung wird"),
+        (["stats"], "fr.de"),
+    ],
+)
+def test_reading_commands_import_no_scrapy_twisted_alembic_or_extraction(
+    venv: Path, tmp_path: Path, database: str, command: list[str], expected: str
 ) -> None:
     script = (
         "import sys\n"
         "from newscrawl.cli.main import main\n"
         "try:\n"
-        f"    main({['search', 'Ambrosia', '-d', database]!r})\n"
+        f"    main({[*command, '-d', database]!r})\n"
         "except SystemExit as exit:\n"
         "    status = exit.code\n"
         f"print(status, sorted(m for m in sys.modules if m.split('.')[0] in {READ_ONLY!r}))\n"
@@ -222,5 +231,5 @@ def test_reading_commands_import_no_scrapy_twisted_or_alembic(
         cwd=tmp_path, capture_output=True, text=True, env=clean_env(), timeout=60,
     )  # fmt: skip
     assert done.stderr == ""
-    assert "Warum Ambrosia in deutschen Gärten zur Bedrohung wird" in done.stdout
+    assert expected in done.stdout
     assert done.stdout.splitlines()[-1] == "0 []"

@@ -10,7 +10,7 @@ import socket
 import subprocess
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -23,9 +23,11 @@ from newscrawl.urls import article_id
 from tests.cluster_support import REDIS_SERVER, cluster_prefix, redis_client
 from tests.crawling import REPO_ROOT, CrawlResult, crawl_command, stored_articles
 from tests.dbs import empty_postgres
+from tests.faultkit import run_opened, start, wait_until
 from tests.mocknet import MockNetwork
+from tests.test_store_outage import OwnPostgres, own_postgres
 
-__all__ = ["cluster_prefix", "redis_client"]  # fixtures, imported for pytest
+__all__ = ["cluster_prefix", "own_postgres", "redis_client"]  # fixtures, imported for pytest
 
 _worker_numbers = itertools.count()
 
@@ -288,3 +290,83 @@ def test_redis_lost_mid_run_stops_the_worker_and_keeps_what_it_extracted(
     dead = len(deadletter.read_text().splitlines()) if deadletter.exists() else 0
     assert scraped >= 1
     assert len(stored_articles(pg_url)) + dead == scraped
+
+
+def test_redis_lost_mid_run_and_back_the_next_run_stores_every_story_once(
+    mock_network: MockNetwork,
+    pg_url: str,
+    private_redis: tuple[subprocess.Popen[bytes], str],
+    tmp_path: Path,
+) -> None:
+    """Was: 148 of 150 after a re-run. Redis goes away mid-run (its data with it, as a
+    restart without persistence does) and comes back on the same address; the worker
+    stopped with what it had, and one more run completes the set, each story once."""
+    server, url = private_redis
+    empty_postgres(pg_url)
+    mock_network.reset_requests()
+    worker = start_worker(
+        mock_network, pg_url, tmp_path, "back", "-s", "NEWSCRAWL_CLUSTER_RATE_PER_PORTAL=2",
+        redis_url=url,
+    )  # fmt: skip
+    deadline = time.monotonic() + 120
+    while sum(article_fetches(mock_network).values()) < 6:
+        assert time.monotonic() < deadline, "the crawl never got going"
+        time.sleep(0.1)
+    server.terminate()
+    server.wait()
+    assert finish(*worker, timeout=120).returncode == 1
+    assert len(stored_articles(pg_url)) < len(mock_network.expected_urls)
+    port = url.rsplit(":", 1)[1].split("/")[0]
+    back = subprocess.Popen(
+        ["redis-server", "--port", port, "--bind", "127.0.0.1", "--save", "",
+         "--appendonly", "no", "--dir", str(tmp_path)],
+        stdout=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        client = redis.Redis.from_url(url)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                client.ping()
+                break
+            except redis.ConnectionError:
+                assert time.monotonic() < deadline, "redis-server did not come back"
+                time.sleep(0.05)
+        rerun = finish(*start_worker(mock_network, pg_url, tmp_path, "back", redis_url=url))
+    finally:
+        back.kill()
+        back.wait()
+    assert_clean([rerun])
+    assert set(stored_articles(pg_url)) == mock_network.expected_urls
+    assert row_counts(pg_url) == (len(mock_network.expected_urls),) * 2
+
+
+def test_a_workers_share_of_the_crawl_lock_is_taken_again_after_a_postgresql_restart(
+    mock_network_factory: Callable[..., MockNetwork],
+    request: pytest.FixtureRequest,
+    cluster_prefix: str,
+    tmp_path: Path,
+) -> None:
+    """Was: the worker's shared advisory lock died with its session in a restart, and a
+    standalone crawl started afterwards ran beside the cluster on the same store."""
+    server: OwnPostgres = request.getfixturevalue("own_postgres")
+    net = mock_network_factory(articles_per_portal=10, seed=43)
+    worker, log_file = start_worker(
+        net, server.url, tmp_path, cluster_prefix, "-s", "NEWSCRAWL_CLUSTER_RATE_PER_PORTAL=3"
+    )
+    wait_until(lambda: run_opened(server.url), "the worker opened its run")
+    server.stop()
+    server.start()
+    wait_until(
+        lambda: "crawl lock taken again" in log_file.read_text(encoding="utf-8"),
+        "the worker took its share of the lock again",
+        30,
+    )
+    standalone = start(net, server.url, tmp_path, "standalone")
+    assert standalone.process.wait(timeout=120) == 75
+    assert standalone.stderr.read_text(encoding="utf-8").startswith(
+        "newscrawl: error: another crawl"
+    )
+    result = finish(worker, log_file)
+    assert_clean([result])
+    assert "Traceback" not in standalone.text()

@@ -48,6 +48,7 @@ def test_a_first_crawl_without_tables_takes_the_lock(tmp_path) -> None:
         ({"finish_reason": "finished", "newscrawl/store/unreachable": 1,
           "newscrawl/store/deadletter": 0}, EXIT_FAILED, "database_unreachable"),
         ({"finish_reason": "shutdown"}, EXIT_FAILED, "interrupted"),
+        ({}, EXIT_FAILED, "interrupted"),  # Ctrl-C while the engine was opening
         ({"finish_reason": "closespider_errorcount"}, EXIT_FAILED, "closespider_errorcount"),
         ({"finish_reason": "finished", "newscrawl/source/failed": 5}, EXIT_FAILED,
          "no_source_answered"),
@@ -57,3 +58,12 @@ def test_exit_status_and_its_reason(stats: dict, status: int, reason: str | None
     assert exit_reason(stats) == (status, reason)
     line = summary(stats, status, reason)
     assert line.endswith(f"exit={status}" + (f" reason={reason}" if reason else ""))
+
+
+def test_the_summary_names_flagged_portals_before_the_finish() -> None:
+    stats = {"finish_reason": "finished", "newscrawl/store/new": 3}
+    line = summary(stats, EXIT_OK, None, ["fr.de", "hna.de"])
+    assert line == (
+        "newscrawl summary: new=3 updated=0 unchanged=0 duplicates=0 failed=0 deadletter=0 "
+        "duration=0.0s flagged=fr.de,hna.de finish_reason=finished exit=0"
+    )

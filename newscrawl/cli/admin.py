@@ -79,6 +79,9 @@ def crawl(
         newscrawl crawl --database postgresql://crawler@db/news -s NEWSCRAWL_PROGRESS_SECONDS=30
         newscrawl crawl -s NEWSCRAWL_METRICS_FILE=/var/lib/node_exporter/newscrawl.prom
     """
+    from newscrawl.commands import startup
+
+    startup.install()  # before Scrapy's imports: Ctrl-C from here on is one line, exit 1
     # The URL travels in the environment, not as -s: a command line is visible to every
     # user of the machine (ps), and settings.py reads the variable.
     from newscrawl.store.engine import DATABASE_URL_ENV

@@ -18,19 +18,22 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.exceptions import UsageError
 
 from newscrawl.cluster import ClusterUnavailable, check_settings, cluster_lock
+from newscrawl.commands import startup
 from newscrawl.dates import parse_since
 from newscrawl.limits import parse_max_articles
 from newscrawl.logs import redact
 from newscrawl.network import DEFAULT_SITES_PATH, Network, RegistryError
 from newscrawl.store import StoreError
 from newscrawl.store.engine import database_url
+from newscrawl.store.health import flagged_portals
 from newscrawl.store.lock import LockHeld
 
 RESUMABLE_DUPEFILTER = "newscrawl.resume.ResumableDupeFilter"
@@ -55,6 +58,8 @@ def exit_reason(stats: Mapping[str, Any]) -> tuple[int, str | None]:
     if stats.get("newscrawl/store/unreachable", 0):
         return EXIT_FAILED, "database_unreachable"
     finish_reason = stats.get("finish_reason")
+    if finish_reason is None:  # the engine never finished: stopped while it was opening
+        return EXIT_FAILED, "interrupted"
     if finish_reason not in SUCCESS_REASONS:
         return EXIT_FAILED, "interrupted" if finish_reason == "shutdown" else str(finish_reason)
     sources_ok = sum(
@@ -65,8 +70,14 @@ def exit_reason(stats: Mapping[str, Any]) -> tuple[int, str | None]:
     return EXIT_OK, None
 
 
-def summary(stats: Mapping[str, Any], status: int, reason: str | None = None) -> str:
+def summary(
+    stats: Mapping[str, Any],
+    status: int,
+    reason: str | None = None,
+    flagged: Sequence[str] = (),
+) -> str:
     """The run in one line, the last of the log: what cron mails and people grep;
+    ``flagged=`` the portals the health check flags (``newscrawl health`` says why),
     a failed run ends with ``reason=`` (``exit_reason``)."""
 
     def count(*keys: str) -> int:
@@ -79,7 +90,8 @@ def summary(stats: Mapping[str, Any], status: int, reason: str | None = None) ->
         f"deadletter={count('store/deadletter')} "
         + (f"lost={count('store/lost')} " if count("store/lost") else "")
         + f"duration={float(stats.get('elapsed_time_seconds', 0.0)):.1f}s "
-        f"finish_reason={stats.get('finish_reason', 'unknown')} exit={status}"
+        + (f"flagged={','.join(flagged)} " if flagged else "")
+        + f"finish_reason={stats.get('finish_reason', 'unknown')} exit={status}"
         + (f" reason={reason}" if status and reason else "")
     )
 
@@ -94,6 +106,11 @@ def check_since(value: str) -> None:
 
 
 class Command(ScrapyCrawlCommand):
+    def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
+        # The first code of this command that Scrapy runs, so the earliest place for it.
+        startup.install()
+        super().process_options(args, opts)
+
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         if len(args) != 1:
             raise UsageError("give exactly one spider, e.g. 'scrapy crawl ippen'")
@@ -147,7 +164,27 @@ class Command(ScrapyCrawlCommand):
         if stats.get("newscrawl/cluster/redis_unavailable"):
             self.exitcode, reason = self.exitcode or EXIT_FAILED, reason or "redis_unreachable"
             self._error("Redis went away mid-run; this worker stopped", self.exitcode)
+        flagged = self._flagged(stats)
         logging.getLogger("newscrawl").log(
             logging.INFO if self.exitcode == EXIT_OK else logging.ERROR,
-            summary(stats, self.exitcode, reason),
+            summary(stats, self.exitcode, reason, flagged),
         )
+
+    def _flagged(self, stats: Mapping[str, Any]) -> list[str]:
+        """The portals ``newscrawl health`` flags, each logged with its reasons: a portal
+        that broke does not fail the crawl, so the summary is where cron sees it. Skipped
+        when the run already found the database gone (a second wait on it says nothing)."""
+        assert self.settings is not None
+        log = logging.getLogger("newscrawl")
+        if stats.get("newscrawl/store/unreachable") or stats.get("newscrawl/store/deadletter"):
+            return []
+        try:
+            portals = flagged_portals(
+                self.settings.get("NEWSCRAWL_DATABASE_URL"), datetime.now(UTC)
+            )
+        except StoreError as exc:
+            log.warning("health check skipped: database: %s", exc)
+            return []
+        for portal in portals:
+            log.warning("portal %s flagged: %s", portal.site, "; ".join(portal.problems))
+        return [portal.site for portal in portals]

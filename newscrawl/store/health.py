@@ -12,6 +12,10 @@ trailing *baseline* (the days before), by when the crawler first stored each sto
 ``assess`` (pure, table-tested) names what is wrong; ``portal_windows`` is the SQL, one
 Core query for the counts and one streamed query for the word counts (a median has no
 common SQL spelling: SQLite has none, PostgreSQL ``percentile_cont``), on both databases.
+Both read only the stories of the two windows, through the index on ``first_seen_at``
+(migration 0008): the cost follows the last weeks' stories, not the store's size, so the
+crawl runs the same check at its end (``flagged_portals``) and names flagged portals in
+its summary line.
 """
 
 from __future__ import annotations
@@ -26,6 +30,8 @@ from sqlalchemy import Engine, FunctionElement, Integer, case, func, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 
+from newscrawl.store.engine import make_engine
+from newscrawl.store.errors import store_errors
 from newscrawl.store.models import Article
 
 MIN_STORIES = 5
@@ -195,3 +201,17 @@ def health(
             engine, now, recent_days, baseline_days
         ).items()
     ]
+
+
+def flagged_portals(
+    url: str, now: datetime, recent_days: int = 2, baseline_days: int = 14
+) -> list[PortalHealth]:
+    """The portals ``newscrawl health`` would flag, for the crawl's summary: its own
+    engine (the crawl's store is closed by then), any database failure a ``StoreError``."""
+    with store_errors():
+        engine = make_engine(url)
+        try:
+            portals = health(engine, now, recent_days, baseline_days)
+        finally:
+            engine.dispose()
+    return [portal for portal in portals if portal.problems]

@@ -115,8 +115,9 @@ def _advisory_lock(url: URL, name: str) -> Iterator[None]:
         engine.dispose()
 
 
-def _try_advisory_lock(connection: Connection, key: int) -> bool:
-    got = bool(connection.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": key}).scalar())
+def _try_advisory_lock(connection: Connection, key: int, shared: bool = False) -> bool:
+    function = "pg_try_advisory_lock_shared" if shared else "pg_try_advisory_lock"
+    got = bool(connection.execute(text(f"SELECT {function}(:key)"), {"key": key}).scalar())
     connection.commit()  # the lock belongs to the session: no transaction left open
     return got
 
@@ -132,20 +133,34 @@ class _LockKeeper(threading.Thread):
     ``tests/test_faults_locks.py``): a crawl started in it wins, and this one then says
     so in one error line. A lock row with a heartbeat in a table would close the gap at
     the price of a schema change and a wait of its time-to-live after every kill -9.
+
+    The same for the exclusive lock of a standalone crawl and a cluster worker's shared
+    one (``shared``). Whoever else uses the session (``session()``) holds ``guard``: a
+    connection is not to be used by two threads at once.
     """
 
-    def __init__(self, engine: Engine, connection: Connection, key: int) -> None:
+    def __init__(
+        self, engine: Engine, connection: Connection, key: int, shared: bool = False
+    ) -> None:
         super().__init__(name="newscrawl-crawl-lock", daemon=True)
-        self.engine, self.connection, self.key = engine, connection, key
+        self.engine, self.connection, self.key, self.shared = engine, connection, key, shared
+        self.guard = threading.Lock()
         self._stopping = threading.Event()
+
+    @contextlib.contextmanager
+    def session(self) -> Iterator[Connection]:
+        """The lock's connection (the current one: a restart replaces it), for a query."""
+        with self.guard:
+            yield self.connection
 
     def run(self) -> None:
         while not self._stopping.wait(LOCK_CHECK_SECONDS):
-            try:
-                self.connection.execute(text("SELECT 1"))
-                self.connection.commit()
-            except SQLAlchemyError:
-                self._retake()
+            with self.guard:
+                try:
+                    self.connection.execute(text("SELECT 1"))
+                    self.connection.commit()
+                except SQLAlchemyError:
+                    self._retake()
 
     def _retake(self) -> None:
         with contextlib.suppress(SQLAlchemyError):
@@ -153,7 +168,7 @@ class _LockKeeper(threading.Thread):
             self.connection.close()
         try:
             self.connection = self.engine.connect()
-            got = _try_advisory_lock(self.connection, self.key)
+            got = _try_advisory_lock(self.connection, self.key, self.shared)
         except SQLAlchemyError:  # still down: the next check tries again
             return
         if got:
@@ -168,9 +183,10 @@ class _LockKeeper(threading.Thread):
     def stop(self) -> None:
         self._stopping.set()
         self.join()
+        unlock = "pg_advisory_unlock_shared" if self.shared else "pg_advisory_unlock"
         # A lost connection has released the lock already.
         with contextlib.suppress(Exception):
-            self.connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": self.key})
+            self.connection.execute(text(f"SELECT {unlock}(:key)"), {"key": self.key})
         with contextlib.suppress(Exception):
             self.connection.close()
 
@@ -178,30 +194,37 @@ class _LockKeeper(threading.Thread):
 @contextlib.contextmanager
 def shared_crawl_lock(database_url: str, spider: str = "ippen") -> Iterator[Callable[[], bool]]:
     """A cluster worker's share of the PostgreSQL crawl lock (``LockHeld`` while a crawl
-    outside the cluster holds it exclusively); yields ``backfilled()`` (whether a backfill
-    of ``spider`` ever finished, ``runs.backfill_finished``) asked on the lock's own
+    outside the cluster holds it exclusively), kept across a database restart as the
+    standalone lock is (``_LockKeeper``); yields ``backfilled()`` (whether a backfill of
+    ``spider`` ever finished, ``runs.backfill_finished``) asked on the lock's own
     connection, without a transaction left open all crawl long."""
     engine = make_engine(database_url, pool_size=1, max_overflow=0)
     key = advisory_key()
     try:
-        with store_errors(), engine.connect() as connection:
-            got = connection.execute(text("SELECT pg_try_advisory_lock_shared(:k)"), {"k": key})
-            if not got.scalar():
-                raise LockHeld("a crawl outside the cluster is running on this database")
-            connection.commit()
+        with store_errors():
+            connection = engine.connect()
+            try:
+                if not _try_advisory_lock(connection, key, shared=True):
+                    raise LockHeld("a crawl outside the cluster is running on this database")
+            except BaseException:
+                connection.close()
+                raise
+            keeper = _LockKeeper(engine, connection, key, shared=True)
 
             def backfilled() -> bool:
-                try:
-                    return runs.backfill_finished(connection, spider)
-                except SQLAlchemyError:  # no schema yet: a first run
-                    return False
-                finally:
-                    connection.rollback()
+                with keeper.session() as session:
+                    try:
+                        return runs.backfill_finished(session, spider)
+                    except SQLAlchemyError:  # no schema yet (a first run), or the server is away
+                        return False
+                    finally:
+                        with contextlib.suppress(SQLAlchemyError):
+                            session.rollback()
 
+            keeper.start()
             try:
                 yield backfilled
             finally:
-                with contextlib.suppress(Exception):
-                    connection.execute(text("SELECT pg_advisory_unlock_shared(:k)"), {"k": key})
+                keeper.stop()
     finally:
         engine.dispose()

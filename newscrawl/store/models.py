@@ -136,7 +136,9 @@ class Article(Base):
     )
     published_at: Mapped[datetime | None] = mapped_column(doc="First published.")
     modified_at: Mapped[datetime | None] = mapped_column(doc="Last modified, per the page.")
-    first_seen_at: Mapped[datetime] = mapped_column(doc="When the crawler first stored it.")
+    first_seen_at: Mapped[datetime] = mapped_column(
+        index=True, doc="When the crawler first stored it (the health check reads by it)."
+    )
     fetched_at: Mapped[datetime] = mapped_column(doc="First fetch of the stored content.")
     canonical_declared_at: Mapped[datetime | None] = mapped_column(
         doc="Latest fetch whose page named `url` as its rel=canonical (null: none did)."

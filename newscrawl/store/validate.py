@@ -15,7 +15,6 @@ from functools import cached_property
 from typing import Any
 
 from newscrawl.dates import NETWORK_ZONE, parse_timestamp
-from newscrawl.extract.parts import parts_text
 from newscrawl.store import dedup
 from newscrawl.store.models import MAX_URL_LENGTH
 
@@ -187,6 +186,10 @@ def prepare(item: dict[str, Any]) -> Prepared:
     row: dict[str, Any] = {name: _string(item, name) for name in TEXT_FIELDS}
     row.update({name: _list(item, name) for name in LIST_FIELDS})
     row.update({name: _parts(item, name) for name in PART_FIELDS})
+    # Here, not at the top: the reading commands import this module for its field lists,
+    # and newscrawl.extract brings trafilatura (a fifth of a second) with it.
+    from newscrawl.extract.parts import parts_text
+
     try:
         row["parts_text"] = parts_text(row["boxes"], row["tables"]) or None
     except (AttributeError, KeyError, TypeError) as exc:
