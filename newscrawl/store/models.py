@@ -134,7 +134,9 @@ class Article(Base):
         Text, doc="`newscrawl.extract.EXTRACTOR_VERSION` of the extraction that filled the row."
     )
     published_at: Mapped[datetime | None] = mapped_column(index=True, doc="First published.")
-    modified_at: Mapped[datetime | None] = mapped_column(doc="Last modified, per the page.")
+    modified_at: Mapped[datetime | None] = mapped_column(
+        index=True, doc="Last modified, per the page."
+    )
     first_seen_at: Mapped[datetime] = mapped_column(doc="When the crawler first stored it.")
     fetched_at: Mapped[datetime] = mapped_column(doc="First fetch of the stored content.")
     canonical_declared_at: Mapped[datetime | None] = mapped_column(
