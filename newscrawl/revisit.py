@@ -121,10 +121,10 @@ class RevisitMiddleware:
             logger.info("No articles to revisit (cannot read the store: %s)", exc)
             return []
         chosen = choose_revisits(candidates, cutoff, self.limit, sites)
-        stats = self.crawler.stats
-        assert stats is not None
-        stats.set_value("newscrawl/revisit/requested", len(chosen))
         if chosen:
+            stats = self.crawler.stats
+            assert stats is not None
+            stats.set_value("newscrawl/revisit/requested", len(chosen))
             logger.info(
                 "Revisiting %d articles published or modified since %s (at most %d)",
                 len(chosen), cutoff.isoformat(timespec="seconds"), self.limit,

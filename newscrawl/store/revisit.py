@@ -46,6 +46,8 @@ def young_articles(
     for column in (Article.published_at, Article.modified_at):
         query = select(*_COLUMNS).where(column >= since).order_by(column.desc()).limit(limit)
         if sites is not None:
-            query = query.where(Article.site.in_(list(sites)))
+            # ``site || ''``, not ``site``: SQLite would otherwise read the site's index
+            # (every story of the portal, years of them) and sort, instead of the window.
+            query = query.where((Article.site + "").in_(list(sites)))
         found.extend(RevisitCandidate(*row) for row in connection.execute(query))
     return found
