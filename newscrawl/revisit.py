@@ -15,6 +15,9 @@ start requests of the spider's own kind, so the spider stays unchanged, a cluste
 seeds them once (``cluster/seeding.py`` wraps this), and they go through the
 scheduler's duplicate filter like every article request: a URL a source lists again
 in the same run, or one a resumed run (JOBDIR) already fetched, is fetched once.
+Stats: ``newscrawl/revisit/requested`` (handed to the scheduler), ``.../not_modified``
+(answered 304) and ``.../changed`` (answered with a page: the store decides whether
+its content really changed, ``newscrawl/store/updated``).
 """
 
 from __future__ import annotations
@@ -77,7 +80,7 @@ def choose_revisits(
 
 
 class RevisitMiddleware:
-    """Spider middleware: after the spider's sources, the young articles it revisits."""
+    """Spider middleware: the young articles a run revisits, before the spider's sources."""
 
     def __init__(self, crawler: Crawler, store: Store, hours: float, limit: int) -> None:
         self.crawler = crawler
@@ -101,17 +104,20 @@ class RevisitMiddleware:
         self.store.close()
 
     async def process_start(self, start: AsyncIterator[Any]) -> AsyncIterator[Any]:
+        # Before the sources: a source that lists a revisited URL again in this run finds
+        # it requested already, and the duplicate filter drops the source's request, not
+        # the revisit (both are conditional; the revisit is the one counted).
+        spider = self.crawler.spider
+        if isinstance(spider, IppenSpider):  # the archive spider fetches nothing
+            for request in await self._requests(spider):
+                yield request
         async for item_or_request in start:
             yield item_or_request
-        spider = self.crawler.spider
-        if not isinstance(spider, IppenSpider):  # the archive spider fetches nothing
-            return
-        for request in await self._requests(spider):
-            yield request
 
     async def _requests(self, spider: IppenSpider) -> list[Request]:
-        # The spider's start() has fixed its scope (sites and since) by now.
-        cutoff = revisit_cutoff(datetime.now(UTC), self.hours, spider.window_start)
+        # The run's since as resolved when the spider opened (runargs.py), as start() takes it.
+        since = spider.make_scope().since
+        cutoff = revisit_cutoff(datetime.now(UTC), self.hours, since)
         sites = spider.site_domains if spider.arguments.get("sites") else None
         try:
             candidates = await maybe_deferred_to_future(

@@ -167,7 +167,7 @@ ITEM_PIPELINES = {
 SPIDER_MIDDLEWARES = {
     # Between the spider and the scheduler's duplicate filter (see its docstring).
     "newscrawl.incremental.IncrementalMiddleware": 950,
-    # Next to the spider's start(): young stored articles after its sources ("Revisits" above).
+    # Next to the spider's start(): young stored articles before its sources ("Revisits" above).
     "newscrawl.revisit.RevisitMiddleware": 960,
 }
 EXTENSIONS = {
