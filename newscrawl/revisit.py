@@ -118,7 +118,9 @@ class RevisitMiddleware:
         # The run's since as resolved when the spider opened (runargs.py), as start() takes it.
         since = spider.make_scope().since
         cutoff = revisit_cutoff(datetime.now(UTC), self.hours, since)
-        sites = spider.site_domains if spider.arguments.get("sites") else None
+        # The selected portals (a resumed run's restored ones included); all: no filter.
+        selected = len(spider.selected_sites) < len(spider.network.sites)
+        sites = spider.site_domains if selected else None
         try:
             candidates = await maybe_deferred_to_future(
                 deferToThread(self.store.revisit_candidates, cutoff, self.limit, sites)
