@@ -117,11 +117,7 @@ class IncrementalMiddleware:
         if stored.rejected:
             return True  # its source has a newer page: a plain fetch, the old one was no use
         self.stats.inc_value("newscrawl/incremental/refetch")
-        if stored.etag:
-            request.headers.setdefault(b"If-None-Match", stored.etag)
-        if stored.last_modified:
-            request.headers.setdefault(b"If-Modified-Since", stored.last_modified)
-        request.meta["handle_httpstatus_list"] = [304]
+        make_conditional(request, stored.etag, stored.last_modified)
         return True
 
     async def _lookup(self, url: str) -> StoredFetch | None:
@@ -171,6 +167,18 @@ class IncrementalRedirectMiddleware(IncrementalMiddleware):
         if await self._wanted(request.replace(url=canonical[0]), "redirect_stored"):
             return response
         raise IgnoreRequest(f"redirect target {canonical[0]} is stored already")
+
+
+def make_conditional(request: Request, etag: str | None, last_modified: str | None) -> None:
+    """Ask for the page only if it changed since the stored fetch (its ``ETag`` and
+    ``Last-Modified``), and let the 304 that says it did not reach the spider, which
+    takes it as "unchanged" (``IppenSpider.parse_article``). Without either header the
+    request stays a plain fetch."""
+    if etag:
+        request.headers.setdefault(b"If-None-Match", etag)
+    if last_modified:
+        request.headers.setdefault(b"If-Modified-Since", last_modified)
+    request.meta["handle_httpstatus_list"] = [304]
 
 
 def run_since(

@@ -56,6 +56,13 @@ NEWSCRAWL_INCREMENTAL_WINDOW_HOURS = 72.0
 # for this long, unless its source dates it later.
 NEWSCRAWL_RETRY_REJECTED_HOURS = 24.0
 
+# Revisits (newscrawl/revisit.py): each run asks again, with If-None-Match/If-Modified-Since,
+# for the stored stories published or modified in the last REVISIT_HOURS (live tickers and
+# breaking news change for hours; feeds date them by publication only), at most REVISIT_MAX
+# of them, newest first. A 304 costs one request, no extraction, no write. 0 in either: off.
+NEWSCRAWL_REVISIT_HOURS = 6.0
+NEWSCRAWL_REVISIT_MAX = 200
+
 # --- several machines (newscrawl/cluster, README "Running on several machines") -----
 
 # Redis of the shared crawl, e.g. redis://127.0.0.1:6379/0: set, this crawl is a worker
@@ -160,6 +167,8 @@ ITEM_PIPELINES = {
 SPIDER_MIDDLEWARES = {
     # Between the spider and the scheduler's duplicate filter (see its docstring).
     "newscrawl.incremental.IncrementalMiddleware": 950,
+    # Next to the spider's start(): young stored articles before its sources ("Revisits" above).
+    "newscrawl.revisit.RevisitMiddleware": 960,
 }
 EXTENSIONS = {
     "newscrawl.logs.LogRules": 0,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple, TypeVar
 
@@ -22,6 +22,7 @@ from newscrawl.store import deadletter, runs
 from newscrawl.store.engine import database_url, display_url, make_engine, without_password
 from newscrawl.store.errors import is_outage, one_line, store_errors
 from newscrawl.store.models import Article, ArticleUrl, RejectedPage
+from newscrawl.store.revisit import RevisitCandidate, young_articles
 from newscrawl.store.search import index_pending
 from newscrawl.store.write import BatchResult
 from newscrawl.store.writer import WriterProcess
@@ -213,6 +214,14 @@ class Store:
         if rejected is None:
             return None
         return StoredFetch(rejected.last_seen_at, None, None, None, rejected=True)
+
+    def revisit_candidates(
+        self, since: datetime, limit: int, sites: Sequence[str] | None = None
+    ) -> list[RevisitCandidate]:
+        """Stories published or modified since ``since``, the newest ``limit`` by each date
+        (``store/revisit.py``), of ``sites`` when given. Raises ``StoreError``."""
+        with store_errors(), self.engine.connect() as connection:
+            return young_articles(connection, since, limit, sites)
 
     def backfill_finished(self, spider: str) -> bool:
         """Whether a run of ``spider`` without ``since`` ever finished: until one has, every

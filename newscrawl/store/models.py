@@ -135,7 +135,9 @@ class Article(Base):
         Text, doc="`newscrawl.extract.EXTRACTOR_VERSION` of the extraction that filled the row."
     )
     published_at: Mapped[datetime | None] = mapped_column(doc="First published.")
-    modified_at: Mapped[datetime | None] = mapped_column(doc="Last modified, per the page.")
+    modified_at: Mapped[datetime | None] = mapped_column(
+        index=True, doc="Last modified, per the page (the revisit of young stories reads by it)."
+    )
     first_seen_at: Mapped[datetime] = mapped_column(
         index=True, doc="When the crawler first stored it (the health check reads by it)."
     )
@@ -166,7 +168,9 @@ class Article(Base):
     # 0008; on PostgreSQL the newest-first index is NULLS LAST, SQLite's DESC is that).
     __table_args__ = (
         *(
-            Index(f"ix_articles_simhash_band{i}_published", f"simhash_band{i}", "published_at")
+            Index(
+                f"ix_articles_simhash_band{i}_published", f"simhash_band{i}", "published_at", "simhash"
+            )
             for i in range(4)
         ),
         Index("ix_articles_section_site", "section", "site", "published_at"),

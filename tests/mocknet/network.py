@@ -166,15 +166,17 @@ class MockNetwork:
 
     # --- changes for incremental crawls -------------------------------------------------
     def update_article(
-        self, article_id: str, new_text: str | None = None, bump_lastmod: bool = True
-    ) -> Revision:
+        self, article_id: str, new_text: str | None = None, bump_lastmod: bool = True,
+        in_sources: bool = True,
+    ) -> Revision:  # fmt: skip
         """Change a story's body (``new_text``: paragraphs split by blank lines; None: a
         freshly generated body) on every portal serving it. With ``bump_lastmod`` its
         lastmod in feeds/sitemaps, ``Last-Modified`` and ``dateModified`` move past every
-        other article's; the ETag changes either way. The next request sees the change."""
+        other article's, or (``in_sources=False``) only the page's two: feeds and sitemaps
+        keep the old date. The ETag changes either way. The next request sees the change."""
         if self._spec.article(article_id) is None:
             raise KeyError(f"no article {article_id} in the mock network")
-        return self._state.update(article_id, new_text, bump_lastmod)
+        return self._state.update(article_id, new_text, bump_lastmod, in_sources)
 
     def article(self, article_id: str) -> ArticleMeta:
         """The story's current metadata on the portal owning it (KeyError if unknown)."""
@@ -184,7 +186,8 @@ class MockNetwork:
         return meta
 
     def lastmod(self, article_id: str) -> datetime:
-        """The story's current lastmod (feeds, sitemaps, Last-Modified, dateModified)."""
+        """The story's current lastmod in feeds and sitemaps (and on its page, unless it was
+        updated with ``in_sources=False``)."""
         meta = self.article(article_id)
         return modified_at(meta, self._state.get(article_id))
 

@@ -91,7 +91,7 @@ def _article(spec: NetworkSpec, state: StateFile, domain: str, path: str, articl
     if meta.kind in stories.KINDS:
         modified, page = stories.render(spec, meta, revision.revision)
     else:
-        modified = modified_at(meta, revision)
+        modified = modified_at(meta, revision, page=True)
         elements = pages.body_elements(spec, meta, revision.revision, revision.text)
         page = pages.render_article(spec, meta, modified, elements)
     body = page.encode(meta.encoding, errors="xmlcharrefreplace")

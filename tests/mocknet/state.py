@@ -28,13 +28,18 @@ class Revision:
     bumps: int = 0
     """How often the lastmod was moved forward."""
     text: str | None = None
+    page_bumps: int = 0
+    """How often only the page's date (dateModified, Last-Modified) was moved forward:
+    feeds and sitemaps keep the old lastmod, as for a ticker its feed dates by publication."""
 
 
-def modified_at(meta: ArticleMeta, revision: Revision) -> datetime:
-    """lastmod / Last-Modified: an update moves it past every publication in the network."""
+def modified_at(meta: ArticleMeta, revision: Revision, page: bool = False) -> datetime:
+    """lastmod / Last-Modified: an update moves it past every publication in the network.
+    ``page``: the date the article page itself states (sources give the other)."""
+    bumps = revision.bumps + (revision.page_bumps if page else 0)
     modified = meta.published + FIRST_EDIT
-    if revision.bumps:
-        modified = max(modified, EPOCH + FIRST_EDIT) + UPDATE_STEP * revision.bumps
+    if bumps:
+        modified = max(modified, EPOCH + FIRST_EDIT) + UPDATE_STEP * bumps
     return modified
 
 
@@ -51,10 +56,17 @@ class StateFile:
         self._refresh()
         return self._revisions.get(article_id, Revision())
 
-    def update(self, article_id: str, new_text: str | None, bump_lastmod: bool) -> Revision:
+    def update(
+        self, article_id: str, new_text: str | None, bump_lastmod: bool, in_sources: bool = True
+    ) -> Revision:
         self._refresh()
         old = self._revisions.get(article_id, Revision())
-        new = Revision(old.revision + 1, old.bumps + int(bump_lastmod), new_text)
+        bumps, page_bumps = old.bumps, old.page_bumps
+        if bump_lastmod and in_sources:
+            bumps += 1
+        elif bump_lastmod:
+            page_bumps += 1
+        new = Revision(old.revision + 1, bumps, new_text, page_bumps)
         revisions = {**self._revisions, article_id: new}
         tmp = self.path.with_suffix(".tmp")
         tmp.write_text(json.dumps({k: vars(v) for k, v in revisions.items()}), "utf-8")
