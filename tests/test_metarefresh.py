@@ -51,6 +51,10 @@ CASES = {
     "undeclared, inferred": response(html(REFRESH), "utf-8", declared=False),
     "utf-8 BOM": response(html(REFRESH), "utf-8", declared=False, bom=b"\xef\xbb\xbf"),
     "short page": response(html(REFRESH, "kurz"), "utf-8"),
+    "relative to a <base href>": response(
+        html('<base href="http://127.0.0.3:8765/lokales/">' + REFRESH.replace("/politik/", "")),
+        "utf-8",
+    ),
     "no refresh": response(html(), "utf-8"),
     "refresh to an ftp server": response(
         html('<meta http-equiv="refresh" content="0; url=ftp://127.0.0.2/f">'), "utf-8"
@@ -105,11 +109,15 @@ def test_the_cases_redirect_where_they_should() -> None:
     assert redirected == {
         "utf-8", "utf-16 with its BOM", "utf-32-le", "windows-1252", "undeclared, inferred",
         "utf-8 BOM", "short page", "utf-7 (read as windows-1252 by w3lib)",
-        "unicode-escape (six bytes a character)",
+        "unicode-escape (six bytes a character)", "relative to a <base href>",
         *(f"utf-8, emoji at +{shift}" for shift in range(4)),
     }  # fmt: skip
     result = ours.process_response(CASES["utf-8"].request, fresh(CASES["utf-8"]))
     assert isinstance(result, Request) and result.url == TARGET
+    based = CASES["relative to a <base href>"]
+    result = ours.process_response(based.request, fresh(based))
+    assert isinstance(result, Request)
+    assert result.url == "http://127.0.0.3:8765/lokales/y-90000002.html"
 
 
 @pytest.mark.parametrize(
