@@ -142,6 +142,10 @@ DOWNLOADER_MIDDLEWARES = {
     # Scrapy 2.19's robots.txt middleware lets requests through while robots.txt loads.
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
     "newscrawl.downloadermiddlewares.robots.SharedRobotsTxtMiddleware": 100,
+    # Scrapy's meta-refresh redirects (same place, same settings), decoding a page's head
+    # only, not the whole page.
+    "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+    "newscrawl.downloadermiddlewares.metarefresh.HeadMetaRefreshMiddleware": 580,
     # After Scrapy's RedirectMiddleware (600): sees an article's 3xx before it is followed.
     "newscrawl.incremental.IncrementalRedirectMiddleware": 650,
     # Last in the chain, next to the downloader: sees the raw bytes before decompression

@@ -27,16 +27,18 @@ def test_each_setting_is_assigned_once() -> None:
     assert [name for name, count in names.items() if count > 1] == []
 
 
-def test_our_downloader_middlewares_replace_scrapys_offsite_and_robots() -> None:
+def test_our_downloader_middlewares_replace_scrapys_offsite_robots_and_metarefresh() -> None:
     settings = Settings()
     settings.setmodule(project_settings, priority="project")
     middlewares = settings.getwithbase("DOWNLOADER_MIDDLEWARES")
     assert middlewares["scrapy.downloadermiddlewares.offsite.OffsiteMiddleware"] is None
     assert middlewares["scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware"] is None
+    assert middlewares["scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware"] is None
     ours = {name: order for name, order in middlewares.items() if name.startswith("newscrawl.")}
     assert ours == {
         "newscrawl.downloadermiddlewares.registry.RegistryOffsiteMiddleware": 50,
         "newscrawl.downloadermiddlewares.robots.SharedRobotsTxtMiddleware": 100,
+        "newscrawl.downloadermiddlewares.metarefresh.HeadMetaRefreshMiddleware": 580,
         "newscrawl.incremental.IncrementalRedirectMiddleware": 650,
         "newscrawl.archive.middleware.WarcWriterMiddleware": 960,
     }

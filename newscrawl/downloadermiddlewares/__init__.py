@@ -1,1 +1,1 @@
-"""newscrawl's downloader middlewares: the registry's bounds and a robots.txt fix."""
+"""newscrawl's downloader middlewares: the registry's bounds, robots.txt, meta refresh."""

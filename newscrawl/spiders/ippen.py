@@ -31,6 +31,7 @@ from newscrawl.onlineids import clock_from_settings
 from newscrawl.spiders.failures import classify
 from newscrawl.spiders.feeds import declares_entities, feed_items, feed_root
 from newscrawl.spiders.links import article_hrefs, canonical_href
+from newscrawl.spiders.requested import RequestedLinks
 from newscrawl.spiders.scope import OTHER_PORTAL, Scope
 from newscrawl.urls import ARTICLE_URL_PATTERN, article_id, host_of
 
@@ -57,6 +58,7 @@ class IppenSpider(SitemapSpider):
     selected_sites: list[Site]
     arguments: dict[str, Any]
     """The ``-a`` arguments as given, recorded with the crawl run."""
+    requested: RequestedLinks
 
     @property
     def site_domains(self) -> list[str]:
@@ -89,6 +91,8 @@ class IppenSpider(SitemapSpider):
             settings.getfloat("NEWSCRAWL_ONLINE_ID_MARGIN_HOURS"),
         )
         spider.scope = spider.make_scope()
+        # A link's fate depends on the page it is on when DEPTH_LIMIT is set (requested.py).
+        spider.requested = RequestedLinks(enabled=not settings.getint("DEPTH_LIMIT"))
         return spider
 
     def make_scope(self) -> Scope:
@@ -302,6 +306,10 @@ class IppenSpider(SitemapSpider):
         for url in urls:
             canonical = self._network_url(url)
             if canonical is not None and self._in_scope(canonical, dated=lastmod is not None):
+                if lastmod is None and not self.requested.first_time(canonical):
+                    # Requested before in this run: the scheduler would drop it.
+                    self.crawler.stats.inc_value("newscrawl/links/requested_before")
+                    continue
                 meta = {ARTICLE: True, LASTMOD: lastmod}
                 yield Request(
                     canonical, callback=self.parse_article, errback=self.page_failed,
