@@ -34,7 +34,7 @@ from typing import Any, Protocol
 from sqlalchemy import Engine
 
 from newscrawl.logs import follow_log_rules
-from newscrawl.processes import forkserver_context
+from newscrawl.processes import WRITERS, forkserver_context
 from newscrawl.store.engine import make_engine
 from newscrawl.store.errors import StoreRefused, StoreUnavailable, is_outage, one_line
 from newscrawl.store.write import BatchResult, write_batch
@@ -165,9 +165,6 @@ class Writer(Protocol):
     def start(self) -> None: ...
     def write(self, batch: list[dict[str, Any]], pages: list[dict[str, Any]]) -> BatchResult: ...
     def close(self) -> None: ...
-
-
-WRITERS = ("thread", "process")
 
 
 def make_writer(kind: str, engine: Engine, level: int) -> Writer:
