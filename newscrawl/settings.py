@@ -24,7 +24,7 @@ NEWSCRAWL_SITES = os.environ.get("NEWSCRAWL_SITES", "")
 NEWSCRAWL_DATABASE_URL = os.environ.get("NEWSCRAWL_DATABASE_URL", "sqlite:///data/news.db")
 
 # Extraction worker processes; 0 means none: pages are extracted in the crawl process,
-# which measured faster, lighter and cheaper on 2 cores (issue 18, pipelines/extract.py).
+# which measured lighter and cheaper, and no slower, on 2 cores (pipelines/extract.py).
 NEWSCRAWL_EXTRACT_WORKERS = 0
 # Added to the extraction workers' nice value (0 to 19; 0: none), so that the crawl process
 # and the store's writer, which the workers would otherwise keep waiting for a core, run first.

@@ -6,13 +6,15 @@ awaits.
 
 Extraction is the CPU-heavy part of a crawl (several ms a page), and worker processes
 were the first design, so that it would not stall the downloads. Measured side by side
-(issue 18, BENCHMARKS.md) they did not pay for themselves on a 2-core machine: each is
-an interpreter of its own (about 90 MB with its imports, plus the fork server and the
-resource tracker) and every page is pickled to it and its fields back, while the
-crawl process, waiting on loopback downloads, has the spare time to extract. Stalling
-the reactor for a page costs nothing the kernel's socket buffers do not absorb. A
-thread would gain little: most of extraction is Python walking lxml trees, under the
-GIL. The pool stays for machines where a core per worker is idle.
+(issue 18: ``benchmarks/run.py --variant``, N = 2,000, SQLite, 3 interleaved repeats)
+they did not pay for themselves on a 2-core machine: each is an interpreter of its own
+(about 75-100 MB with its imports, plus the fork server and the resource tracker) and
+every page is pickled to it and its fields back. Against one worker process, extracting
+here took 0.90x the CPU per page and 0.48x the tree's peak RSS at 1.15x the pages/s;
+against the former default (two workers and a writer process), 0.90x the CPU and 0.36x
+the RSS at the same pages/s (0.96x, within the noise of a loaded machine). A thread was
+not tried: lxml's parse, the part that releases the GIL, is about a quarter of
+extraction. The pool stays, for a machine with cores to spare (``N`` above 0).
 """
 
 from __future__ import annotations

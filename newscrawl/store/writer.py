@@ -11,9 +11,11 @@ switch interval to get it back (3.6 s of wall time in the writer for 1.4 s of it
 at N = 2,000, SQLite, measured with the extraction workers as processes too). But the
 process is an interpreter of its own, with SQLAlchemy and the crawl's modules imported
 (about 90 MB of RSS, and with it the fork server, 95 MB, and the resource tracker), and
-every batch is pickled to it and its result back. Measured side by side (BENCHMARKS.md,
-issue 18) the thread costs less CPU and a fraction of the memory for the same pages/s,
-so it is the default; ``NEWSCRAWL_STORE_WRITER = "process"`` keeps the old design.
+every batch is pickled to it and its result back. Measured side by side once extraction
+had moved into the crawl process (issue 18: ``benchmarks/run.py --variant``, N = 2,000,
+SQLite, 3 interleaved repeats), the thread took 0.82x the CPU per page and 0.50x the
+tree's peak RSS at 1.52x the pages/s, so it is the default;
+``NEWSCRAWL_STORE_WRITER = "process"`` keeps the process.
 
 The process keeps one engine for the crawl. What it logs is sent back with each result
 and logged here, under the original logger names and times, so the crawl's log (and its
@@ -162,6 +164,8 @@ class WriterThread:
 
 
 class Writer(Protocol):
+    """What the ``Store`` needs of a writer, whichever it is."""
+
     def start(self) -> None: ...
     def write(self, batch: list[dict[str, Any]], pages: list[dict[str, Any]]) -> BatchResult: ...
     def close(self) -> None: ...
