@@ -32,6 +32,10 @@ NEWSCRAWL_EXTRACT_NICENESS = 10
 # Where the store's batches are written: "thread" (a thread of the crawl process) or
 # "process" (a writer process of its own, started by a fork server); store/writer.py.
 NEWSCRAWL_STORE_WRITER = "thread"
+# The crawl process's garbage collector: its young generation is collected every this
+# many allocations, and what the imports made is never scanned (pipelines/collector.py);
+# 0 keeps Python's defaults.
+NEWSCRAWL_GC_THRESHOLD = 10000
 
 # An extracted body with fewer words than this is not an article (a gallery, a video page).
 NEWSCRAWL_MIN_WORDS = 20

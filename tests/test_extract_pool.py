@@ -201,3 +201,27 @@ def test_workers_start_with_their_modules_imported_by_the_fork_server(
         cwd=Path(__file__).resolve().parents[1],
     )  # fmt: skip
     assert result.stdout.strip() == imported
+
+
+_TUNED = """
+import gc, sys
+from newscrawl.pipelines.collector import tune
+before = gc.get_threshold()
+tune(int(sys.argv[1]))
+print(gc.get_threshold() == before, gc.get_threshold(), gc.get_freeze_count() > 0)
+"""
+
+
+@pytest.mark.parametrize(
+    ("threshold", "expected"),
+    [("10000", "False (10000, 20, 20) True"), ("0", "True (700, 10, 10) False")],
+)
+def test_the_crawl_process_collector_is_tuned_once_its_modules_are_imported(
+    threshold: str, expected: str
+) -> None:
+    """In a fresh interpreter: freezing this test session's objects would keep them."""
+    result = subprocess.run(
+        [sys.executable, "-c", _TUNED, threshold], capture_output=True, text=True,
+        timeout=60, check=True, cwd=Path(__file__).resolve().parents[1],
+    )  # fmt: skip
+    assert result.stdout.strip() == expected

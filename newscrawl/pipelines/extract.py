@@ -36,6 +36,7 @@ from newscrawl.extract import EXTRACTOR_VERSION, ExtractionError, extract_articl
 from newscrawl.extract.decode import decode_html
 from newscrawl.items import ARTICLE_FIELDS
 from newscrawl.network import DEFAULT_SITES_PATH, Network
+from newscrawl.pipelines import collector
 from newscrawl.processes import forkserver_context
 from newscrawl.store.dedup import fingerprint
 from newscrawl.urls import article_id
@@ -98,6 +99,8 @@ class ExtractPipeline:
         network = Network.load(settings.get("NEWSCRAWL_SITES") or DEFAULT_SITES_PATH)
         # A negative value would need root and break every worker at start: not offered.
         niceness = max(settings.getint("NEWSCRAWL_EXTRACT_NICENESS"), 0)
+        # Here, not in open_spider: once per crawl process, and only in a real crawl.
+        collector.tune(settings.getint("NEWSCRAWL_GC_THRESHOLD"))
         return cls(workers, network, crawler.stats, niceness)
 
     @property
