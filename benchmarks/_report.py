@@ -133,18 +133,24 @@ def _column(runs: Sequence[CrawlRun], value: Callable[[CrawlRun], float | None],
     return _spread(values, fmt)
 
 
+def is_newscrawl(crawler: str) -> bool:
+    """newscrawl itself, or one of its variants (``--versus``, ``--variant``)."""
+    return crawler == "newscrawl" or crawler.startswith(("newscrawl:", "newscrawl@"))
+
+
 def per_repeat(
-    crawls: Sequence[CrawlRun], database: str, peer: str, value: Callable[[CrawlRun], float]
-) -> list[float]:
-    """Per repeat: newscrawl's value / the peer's (its run on the same database, or
-    fundus's, which has none).
+    crawls: Sequence[CrawlRun], database: str, peer: str, value: Callable[[CrawlRun], float],
+    mine: str = "newscrawl",
+) -> list[float]:  # fmt: skip
+    """Per repeat: newscrawl's (or ``mine``'s) value / the peer's (its run on the same
+    database, or fundus's, which has none).
 
     Ratios are taken within one repeat (runs minutes apart), never across the medians,
     so a noisy neighbour slowing one repeat slows both sides of its ratio.
     """
     found = []
     for run in crawls:
-        if run.crawler != "newscrawl" or run.database != database:
+        if run.crawler != mine or run.database != database:
             continue
         for other in crawls:
             if (other.crawler, other.repeat) == (peer, run.repeat) and other.database in (
@@ -181,15 +187,16 @@ def table(crawls: Sequence[CrawlRun], ceilings: Sequence[CeilingRun]) -> list[st
     lines = [HEADER, _rule()]
     for database in dict.fromkeys(c.database for c in crawls):
         vs_baseline, vs_ceiling = ratios(crawls, ceilings, database)
-        vs_fundus = per_repeat(crawls, database, "fundus", lambda r: r.pages_per_second)
-        for crawler in CRAWLERS:
+        for crawler in _crawlers(crawls):
             runs = [c for c in crawls if c.crawler == crawler and c.database == database]
             if not runs:
                 continue
             mine = crawler == "newscrawl"
+            vs_fundus = per_repeat(crawls, database, "fundus", lambda r: r.pages_per_second,
+                                   crawler)  # fmt: skip
             where = "no database, JSON lines" if database == NO_DATABASE else database
             lines.append(
-                f"| {CRAWLERS[crawler]} · {where} "
+                f"| {CRAWLERS.get(crawler, crawler)} · {where} "
                 f"| {_column(runs, lambda r: r.pages_per_second, '.1f')} "
                 f"| {_column(runs, lambda r: r.wall, '.1f')} "
                 f"| {_column(runs, lambda r: r.cpu_per_page * 1000, '.1f')} "
@@ -201,7 +208,7 @@ def table(crawls: Sequence[CrawlRun], ceilings: Sequence[CeilingRun]) -> list[st
                 f"| {_column(runs, lambda r: r.main_cpu / r.wall * 100, '.0f')} "
                 f"| {_stored(runs)} "
                 f"| {_column(runs, lambda r: r.stories, '.0f')} of {runs[0].expected} "
-                f"| {_spread(vs_fundus, '.2f') if mine else '–'} "
+                f"| {_spread(vs_fundus, '.2f') if is_newscrawl(crawler) else '–'} "
                 f"| {_spread(vs_baseline, '.2f') if mine else '–'} "
                 f"| {_spread(vs_ceiling, '.2f') if mine else '–'} |"
             )
@@ -216,10 +223,37 @@ def table(crawls: Sequence[CrawlRun], ceilings: Sequence[CeilingRun]) -> list[st
     return lines
 
 
+def _crawlers(crawls: Sequence[CrawlRun]) -> list[str]:
+    """fundus, newscrawl, its variants in the order they ran, the baseline."""
+    variants = [c.crawler for c in crawls if c.crawler not in CRAWLERS]
+    return ["fundus", "newscrawl", *dict.fromkeys(variants), "baseline"]
+
+
+def versus(crawls: Sequence[CrawlRun]) -> list[str]:
+    """This checkout against each variant, per repeat (medians, min–max): side by side."""
+    lines = []
+    for database in dict.fromkeys(c.database for c in crawls):
+        for other in _crawlers(crawls):
+            if other in CRAWLERS:
+                continue
+            parts = [
+                f"{name} {_spread(per_repeat(crawls, database, other, value), '.2f')}×"
+                for name, value in (
+                    ("pages/s", lambda r: r.pages_per_second),
+                    ("CPU/page", lambda r: r.cpu_per_page),
+                    ("tree peak RSS", lambda r: r.tree_rss),
+                )
+            ]  # fmt: skip
+            if any(c.crawler == other and c.database == database for c in crawls):
+                lines.append(f"- {database}: newscrawl vs {other}: {', '.join(parts)}")
+    return lines
+
+
 def downloads(crawls: Sequence[CrawlRun]) -> list[str]:
     """Article pages downloaded more than once, per crawler (median over its runs)."""
     parts = []
-    for crawler, label in CRAWLERS.items():
+    for crawler in _crawlers(crawls):
+        label = CRAWLERS.get(crawler, crawler)
         runs = [c for c in crawls if c.crawler == crawler]
         if runs:
             again = [c.article_downloads - c.distinct_article_downloads for c in runs]

@@ -13,9 +13,12 @@ import argparse
 import contextlib
 import json
 import os
+import re
+import subprocess
 import sys
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +40,41 @@ UNTHROTTLED = {
     "CONCURRENT_REQUESTS_PER_DOMAIN": "64",
     "LOG_LEVEL": "INFO",
 }
+
+
+@dataclass(frozen=True)
+class Variant:
+    """newscrawl run once more in each repeat: from another checkout, or with settings."""
+
+    name: str
+    """The run's crawler name: ``newscrawl:<label>`` or ``newscrawl@<commit>``."""
+    checkout: Path = REPO
+    settings: dict[str, str] = field(default_factory=dict)
+
+
+_LABEL = re.compile(r"[A-Za-z0-9_.-]+")
+
+
+def parse_variant(text: str) -> Variant:
+    """``LABEL:NAME=VALUE,NAME=VALUE`` (ValueError with one line if it is not)."""
+    label, colon, pairs = text.partition(":")
+    if not colon or not _LABEL.fullmatch(label):
+        raise ValueError(f"{text!r} is not LABEL:NAME=VALUE,... (label: letters, digits, ._-)")
+    settings = {}
+    for pair in filter(None, pairs.split(",")):
+        name, equals, value = pair.partition("=")
+        if not equals or not name.strip():
+            raise ValueError(f"{pair!r} is not NAME=VALUE")
+        settings[name.strip()] = value.strip()
+    return Variant(f"newscrawl:{label}", REPO, settings)
+
+
+def versus_variant(checkout: Path) -> Variant:
+    """Another checkout's crawl, named by its commit."""
+    commit = subprocess.run(
+        ["git", "describe", "--always", "--dirty"], cwd=checkout, capture_output=True, text=True
+    ).stdout.strip()
+    return Variant(f"newscrawl@{commit or checkout.name}", checkout.resolve())
 
 
 def fetch_pages(urls: list[str], limit: int, into: Path) -> None:
@@ -68,8 +106,8 @@ def run_ceiling(pages: Path, workdir: Path, repeat: int) -> report.CeilingRun:
                              result["cpu"])  # fmt: skip
 
 
-def crawl_env() -> dict[str, str]:
-    path = os.pathsep.join([str(REPO), *filter(None, [os.environ.get("PYTHONPATH")])])
+def crawl_env(checkout: Path = REPO) -> dict[str, str]:
+    path = os.pathsep.join([str(checkout), *filter(None, [os.environ.get("PYTHONPATH")])])
     return {**os.environ, "PYTHONPATH": path}
 
 
@@ -106,10 +144,12 @@ def run_crawl(
     crawler: str, database: str, repeat: int, net: MockNetwork, args: argparse.Namespace,
     workdir: Path, mock_pid: int | None,
 ) -> report.CrawlRun:  # fmt: skip
-    run_dir = workdir / f"{crawler}-{database}-{repeat}".replace(report.NO_DATABASE, "none")
+    name = f"{crawler}-{database}-{repeat}".replace(report.NO_DATABASE, "none")
+    run_dir = workdir / re.sub(r"[^A-Za-z0-9_.-]", "_", name)
     run_dir.mkdir()
     net.reset_requests()  # the mock's request log would otherwise grow over all runs
-    mine = crawler == "newscrawl"
+    variant = next((v for v in args.variants if v.name == crawler), None)
+    mine = crawler == "newscrawl" or variant is not None
     target = (
         contextlib.nullcontext("") if crawler == "fundus"
         else databases.fresh_database(database, workdir, args.pg_server)
@@ -121,10 +161,12 @@ def run_crawl(
         else:
             build = newscrawl_command if mine else baseline_command
             command = build(net.registry_path, db_url, run_dir)
-        env = fundus.peer_env() if crawler == "fundus" else crawl_env()
+            command += _settings_args(variant.settings) if variant else []
+        checkout = variant.checkout if variant else REPO
+        env = fundus.peer_env() if crawler == "fundus" else crawl_env(checkout)
         mock_before = process_cpu_seconds(mock_pid) if mock_pid else 0.0
         timeout = max(900.0, args.articles * 0.5)
-        measured = measure(command, REPO, env, run_dir / "output.log", timeout)
+        measured = measure(command, checkout, env, run_dir / "output.log", timeout)
         mock_cpu = (process_cpu_seconds(mock_pid) if mock_pid else 0.0) - mock_before
         if crawler == "fundus":
             stored = fundus.stored_urls(_lines(articles))

@@ -10,7 +10,11 @@ counted) with N article pages over its four portals, then per repeat measures:
 * the naive baseline (``benchmarks/baseline_spider.py``) on the same pages and database;
 * the ceiling: ``trafilatura.extract`` alone on the same pages, one process;
 * with ``--fundus``: fundus 0.5.7 (``benchmarks/fundus_peer.py``, in an environment of its
-  own that ``benchmarks/_fundus.py`` builds on first use) on the same mock, once a repeat.
+  own that ``benchmarks/_fundus.py`` builds on first use) on the same mock, once a repeat;
+* with ``--versus CHECKOUT``: the same crawl run from another checkout (main, say), and
+  with ``--variant 'LABEL:NAME=VALUE,...'``: this checkout with other settings, each in
+  every repeat, interleaved with this checkout's run, so that ratios compare runs made
+  side by side (issue 18: each process design measured against the others).
 
 Each crawl runs under ``benchmarks._reaper``: CPU of its whole process tree, workers
 included; peak RSS per process (and summed over the tree) sampled from /proc. Prints the
@@ -71,6 +75,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--fundus-venv", type=Path, default=None,
         help="fundus's environment (default: a folder in ~/.cache/newscrawl named by its pins)",
     )  # fmt: skip
+    parser.add_argument(
+        "--versus", type=Path, default=None,
+        help="another checkout of newscrawl to crawl in every repeat too (e.g. main's)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--variant", action="append", default=[], metavar="LABEL:NAME=VALUE,...",
+        help="this checkout again with these settings, in every repeat (repeatable)",
+    )  # fmt: skip
     parser.add_argument("--pg-server", default=databases.DEFAULT_PG_SERVER)
     parser.add_argument("--json", type=Path, help="also write every measurement here")
     parser.add_argument("--keep-workdir", action="store_true", help="keep logs and databases")
@@ -79,6 +91,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         parser.error("--articles must be between 20 and 50000")
     if args.repeat < 1 or args.ceiling_pages < 1:
         parser.error("--repeat and --ceiling-pages must be at least 1")
+    try:
+        args.variants = [runs.parse_variant(v) for v in args.variant]
+    except ValueError as exc:
+        parser.error(f"--variant: {exc}")
+    if args.versus is not None:
+        if not (args.versus / "newscrawl" / "settings.py").is_file():
+            parser.error(f"--versus: {args.versus} is not a newscrawl checkout")
+        args.variants.append(runs.versus_variant(args.versus))
     args.databases = [d.strip() for d in args.databases.split(",") if d.strip()]
     unknown = sorted(set(args.databases) - set(databases.KINDS))
     if unknown or not args.databases:
@@ -97,7 +117,8 @@ def benchmark(args: argparse.Namespace, workdir: Path) -> tuple[list[Any], list[
     crawls: list[report.CrawlRun] = []
     ceilings: list[report.CeilingRun] = []
     per_portal = max(5, math.ceil(args.articles / len(PORTALS)))
-    crawlers = ["newscrawl"] if args.only_newscrawl else ["newscrawl", "baseline"]
+    crawlers = ["newscrawl", *(v.name for v in args.variants)]
+    crawlers += [] if args.only_newscrawl else ["baseline"]
     with MockNetwork(per_portal, seed=1, workdir=workdir / "mocknet") as net:
         log(f"mock network: {per_portal} articles × {len(PORTALS)} portals; "
             f"{len(net.expected_urls)} pages to store")  # fmt: skip
@@ -155,7 +176,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"benchmark: interrupted (work folder kept: {workdir})", file=sys.stderr)
         return 130
-    failed = [c for c in crawls if c.crawler == "newscrawl" and not c.complete]
+    failed = [c for c in crawls if report.is_newscrawl(c.crawler) and not c.complete]
     command = "python benchmarks/run.py " + " ".join(sys.argv[1:] if argv is None else argv)
     lines = [
         f"$ {command}",
@@ -166,6 +187,7 @@ def main(argv: list[str] | None = None) -> int:
         *report.table(crawls, ceilings),
         "",
         *report.targets(crawls, ceilings),
+        *report.versus(crawls),
         *report.downloads(crawls),
         f"- mock server CPU (not counted above): "
         f"{_mock_ms_per_page(crawls):.1f} ms/page, median over all crawls",

@@ -1,6 +1,11 @@
 """How the pipelines start their worker processes (forkserver, the workers' modules
 preloaded), and why every one of them dies with the crawl, ``kill -9`` included.
 
+Only the process design uses this module: ``NEWSCRAWL_EXTRACT_WORKERS`` above 0 or
+``NEWSCRAWL_STORE_WRITER = "process"``. By default (issue 18) a crawl is one process,
+extraction and the store's writer in it, and starts no fork server, resource tracker or
+worker at all; ``check_process_settings`` vets those two settings before a crawl.
+
 forkserver, not fork: forking the crawl process would copy a running reactor. But a
 forkserver child starts from a fresh interpreter and imports what it runs (Scrapy,
 trafilatura, SQLAlchemy, Alembic): 1.1 s of CPU for each extraction worker and for the
@@ -65,9 +70,10 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from multiprocessing import forkserver, resource_tracker, util
 from multiprocessing.context import ForkServerContext, ForkServerProcess
+from typing import Any
 
 PRELOAD = [
     __name__,  # first: the fork server's guards start before the heavy imports
@@ -84,6 +90,27 @@ _PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 _CHILD_EXIT_STATUS = 1  # nobody reads it: the crawl is gone
 _STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
 _server: int | None = None  # the fork server's pid, in the fork server only
+WRITERS = ("thread", "process")
+"""``NEWSCRAWL_STORE_WRITER``'s choices (store/writer.py)."""
+
+
+def check_process_settings(settings: Mapping[str, Any]) -> None:
+    """ValueError (one line) for a process design the crawl cannot run: checked before the
+    crawl starts, since ``from_crawler`` would fail with a traceback."""
+    workers = settings.get("NEWSCRAWL_EXTRACT_WORKERS", 0)
+    try:
+        if int(workers) < 0:
+            raise ValueError
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"NEWSCRAWL_EXTRACT_WORKERS must be 0 (in the crawl process) or a number of "
+            f"worker processes, not {workers!r}"
+        ) from None
+    writer = settings.get("NEWSCRAWL_STORE_WRITER", "thread")
+    if writer not in WRITERS:  # store/writer.py
+        raise ValueError(
+            f"NEWSCRAWL_STORE_WRITER must be one of {', '.join(WRITERS)}, not {writer!r}"
+        )
 
 
 class WatchedProcess(ForkServerProcess):

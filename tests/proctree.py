@@ -100,6 +100,9 @@ def wait_gone(procs: Iterable[Proc], timeout: float) -> list[Proc]:
 
 
 FORK_SERVER = "-c from multiprocessing.forkserver import main;"
+# Crawl settings for the process design: two extraction workers and a writer process
+# (the default crawl starts none of them; tests of how they die with the crawl need them).
+WORKER_PROCESSES = ("-s", "NEWSCRAWL_EXTRACT_WORKERS=2", "-s", "NEWSCRAWL_STORE_WRITER=process")
 RESOURCE_TRACKER = "-c from multiprocessing.resource_tracker import main;"
 
 

@@ -14,9 +14,10 @@ from newscrawl.store import make_engine, migrate
 from tests.crawling import REPO_ROOT, crawl, crawl_command
 from tests.dbs import empty_postgres
 from tests.mocknet import MockNetwork
-from tests.proctree import CrawlTree, crawl_tree, wait_gone
+from tests.proctree import WORKER_PROCESSES, CrawlTree, crawl_tree, wait_gone
 
-SLOW = ("-s", "DOWNLOAD_DELAY=0.5", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=1")
+# With worker processes: the lock must not outlive its holder, nor any of its processes.
+SLOW = ("-s", "DOWNLOAD_DELAY=0.5", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=1", *WORKER_PROCESSES)
 
 
 def start_crawl(registry: Path, database: str, log: Path) -> subprocess.Popen[bytes]:

@@ -1,8 +1,10 @@
-"""The extraction pool: real worker processes, the same items as inline, crashes survived."""
+"""Extraction in the crawl process (the default) and in a pool of real worker processes:
+the same items either way, crashes of a worker survived."""
 
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
 import os
 import subprocess
 import sys
@@ -18,6 +20,7 @@ from newscrawl.extract import extract_article
 from newscrawl.items import ArticleItem
 from newscrawl.network import Network
 from newscrawl.pipelines.extract import ExtractPipeline, extract_in_worker
+from newscrawl.store.dedup import fingerprint
 from tests.extract_fixtures import AMBROSIA_2024, AMBROSIA_URL, MUSK_2021, MUSK_URL
 
 
@@ -84,6 +87,31 @@ def test_pool_gives_every_item_the_fields_an_inline_extraction_gives() -> None:
         assert isinstance(result.simhash, int)
     assert stats.get_value("newscrawl/extract/ok") == 20
     assert pipeline._pool is None  # shut down
+
+
+def test_in_the_crawl_process_every_item_gets_the_fields_and_no_process_starts() -> None:
+    before = multiprocessing.active_children()
+    pipeline, stats = make_pipeline(workers=0)
+    pages = [(AMBROSIA_2024, AMBROSIA_URL), (MUSK_2021, MUSK_URL)]
+    try:
+        assert pipeline._pool is None and multiprocessing.active_children() == before
+        results = asyncio.run(process_all(pipeline, [item(p, u) for p, u in pages]))
+    finally:
+        pipeline.close_spider()
+    for result, (path, url) in zip(results, pages, strict=True):
+        expected = extract_article(path.read_text(encoding="utf-8"), url)
+        assert (result.text, result.title) == (expected["text"], expected["title"])
+        assert result.html is None and result.simhash == fingerprint(expected["text"])
+    assert stats.get_value("newscrawl/extract/ok") == 2
+
+
+def test_in_the_crawl_process_a_bad_page_is_dropped_with_its_reason() -> None:
+    pipeline, stats = make_pipeline(workers=0)
+    bad = item(MUSK_2021, MUSK_URL)
+    bad.html = b""
+    (result,) = asyncio.run(process_all(pipeline, [bad]))
+    assert str(result) == f"nothing to extract (empty): {MUSK_URL}"
+    assert stats.get_value("newscrawl/extract/failed/empty") == 1
 
 
 def test_a_crashed_worker_costs_its_item_one_retry(tmp_path: Path) -> None:
@@ -173,3 +201,27 @@ def test_workers_start_with_their_modules_imported_by_the_fork_server(
         cwd=Path(__file__).resolve().parents[1],
     )  # fmt: skip
     assert result.stdout.strip() == imported
+
+
+_TUNED = """
+import gc, sys
+from newscrawl.pipelines.collector import tune
+before = gc.get_threshold()
+tune(int(sys.argv[1]))
+print(gc.get_threshold() == before, gc.get_threshold(), gc.get_freeze_count() > 0)
+"""
+
+
+@pytest.mark.parametrize(
+    ("threshold", "expected"),
+    [("10000", "False (10000, 20, 20) True"), ("0", "True (700, 10, 10) False")],
+)
+def test_the_crawl_process_collector_is_tuned_once_its_modules_are_imported(
+    threshold: str, expected: str
+) -> None:
+    """In a fresh interpreter: freezing this test session's objects would keep them."""
+    result = subprocess.run(
+        [sys.executable, "-c", _TUNED, threshold], capture_output=True, text=True,
+        timeout=60, check=True, cwd=Path(__file__).resolve().parents[1],
+    )  # fmt: skip
+    assert result.stdout.strip() == expected

@@ -1,5 +1,7 @@
-"""Every process a crawl starts dies with it: ``kill -9``, SIGTERM, Ctrl-C, mid-run and
-during start-up, with real ``scrapy crawl`` processes on the mock network."""
+"""A default crawl is one process; with worker processes (``NEWSCRAWL_EXTRACT_WORKERS``,
+``NEWSCRAWL_STORE_WRITER=process``) every process it starts dies with it: ``kill -9``,
+SIGTERM, Ctrl-C, mid-run and during start-up, with real ``scrapy crawl`` processes on
+the mock network."""
 
 from __future__ import annotations
 
@@ -14,13 +16,15 @@ from pathlib import Path
 
 import pytest
 
-from newscrawl.processes import forkserver_context, started_as_fork_server
+from newscrawl.processes import check_process_settings, forkserver_context, started_as_fork_server
 from tests import proctree
-from tests.crawling import REPO_ROOT, crawl_command
+from tests.crawling import REPO_ROOT, crawl, crawl_command
 from tests.mocknet import MockNetwork
 from tests.proctree import CrawlTree, Proc, crawl_tree, wait_gone
 
 SLOW = ("-s", "DOWNLOAD_DELAY=0.5", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=1")
+# The process design: the pipelines' pools in processes of their own (not the default).
+PROCESSES = proctree.WORKER_PROCESSES
 # The issue's bound: nothing of a crawl's tree is left this long after the crawl died.
 GONE_WITHIN = 10.0
 
@@ -96,15 +100,54 @@ def test_a_workers_own_child_is_not_taken_for_a_child_of_the_fork_server() -> No
         assert pool.submit(fork_and_report).result(timeout=60) == 7
 
 
+@pytest.mark.parametrize(
+    ("settings", "error"),
+    [
+        ({}, None),
+        ({"NEWSCRAWL_EXTRACT_WORKERS": "3", "NEWSCRAWL_STORE_WRITER": "process"}, None),
+        ({"NEWSCRAWL_EXTRACT_WORKERS": 0, "NEWSCRAWL_STORE_WRITER": "thread"}, None),
+        ({"NEWSCRAWL_EXTRACT_WORKERS": "-1"}, "NEWSCRAWL_EXTRACT_WORKERS must be 0 (in the "
+         "crawl process) or a number of worker processes, not '-1'"),
+        ({"NEWSCRAWL_EXTRACT_WORKERS": "two"}, "NEWSCRAWL_EXTRACT_WORKERS must be 0 (in the "
+         "crawl process) or a number of worker processes, not 'two'"),
+        ({"NEWSCRAWL_STORE_WRITER": "fork"},
+         "NEWSCRAWL_STORE_WRITER must be one of thread, process, not 'fork'"),
+    ],
+)  # fmt: skip
+def test_the_process_settings_are_checked_before_a_crawl(
+    settings: dict[str, object], error: str | None
+) -> None:
+    if error is None:
+        check_process_settings(settings)
+        return
+    with pytest.raises(ValueError) as raised:
+        check_process_settings(settings)
+    assert str(raised.value) == error
+
+
+def test_a_crawl_with_an_unknown_writer_exits_2_with_one_line(
+    mock_network: MockNetwork, tmp_path: Path
+) -> None:
+    result = crawl(mock_network.registry_path, f"sqlite:///{tmp_path / 'news.db'}", tmp_path,
+                   "-s", "NEWSCRAWL_STORE_WRITER=fork")  # fmt: skip
+    assert (result.returncode, result.stderr) == (
+        2, "newscrawl: error: NEWSCRAWL_STORE_WRITER must be one of thread, process, not 'fork'\n"
+    )  # fmt: skip
+    assert not (tmp_path / "news.db").exists()
+
+
 # ---- real crawls ---------------------------------------------------------------------
 
 
-def start_crawl(net: MockNetwork, workdir: Path) -> subprocess.Popen[bytes]:
-    """A slow crawl in a session of its own, so that a 'Ctrl-C' reaches its group only.
+def start_crawl(
+    net: MockNetwork, workdir: Path, settings: tuple[str, ...] = PROCESSES, slow: bool = True
+) -> subprocess.Popen[bytes]:
+    """A slow crawl in a session of its own, so that a 'Ctrl-C' reaches its group only;
+    with worker processes unless ``settings`` say otherwise.
 
     Its output goes to files: a pipe would hang the test if a leftover process held it."""
     command = crawl_command(net.registry_path, f"sqlite:///{workdir / 'news.db'}", workdir,
-                            workdir / "crawl.log", *SLOW)  # fmt: skip
+                            workdir / "crawl.log", *SLOW * slow, *settings)  # fmt: skip
     (workdir / "tmp").mkdir()  # multiprocessing's directory (pymp-*) goes here
     env = {**os.environ, "TMPDIR": str(workdir / "tmp")}
     with (workdir / "stderr").open("wb") as stderr:
@@ -146,6 +189,42 @@ def assert_nothing_left(tree: CrawlTree, workdir: Path | None = None) -> None:
     assert not left, "left behind:\n" + "\n".join(map(str, left))
     if workdir is not None:
         assert list((workdir / "tmp").iterdir()) == []
+
+
+def test_a_default_crawl_is_one_process_from_start_to_end(
+    mock_network: MockNetwork, tmp_path: Path
+) -> None:
+    """Extraction and the store's writer run in the crawl process: no fork server, no
+    resource tracker, no worker, at any moment of a whole crawl (issue 18)."""
+    process = start_crawl(mock_network, tmp_path, settings=(), slow=False)
+    seen: set[str] = set()
+    while process.poll() is None:
+        tree = crawl_tree(process.pid)
+        seen |= {p.cmdline for p in tree.procs} if tree is not None else set()
+        time.sleep(0.01)
+    assert process.returncode == 0, (tmp_path / "stderr").read_text(encoding="utf-8")
+    assert seen == set()
+    log = (tmp_path / "crawl.log").read_text(encoding="utf-8")
+    stored = len(mock_network.expected_urls)
+    assert f"newscrawl/store/new': {stored}," in log
+
+
+def test_a_default_crawl_stopped_with_sigterm_exits_1_without_a_traceback(
+    mock_network: MockNetwork, tmp_path: Path
+) -> None:
+    process = start_crawl(mock_network, tmp_path, settings=())
+    log_path = tmp_path / "crawl.log"
+    deadline = time.monotonic() + 120
+    # Mid-run (seconds before the end, at DOWNLOAD_DELAY=0.5): a page went through extraction.
+    while "Dropped: nothing to extract" not in (log_path.read_text() if log_path.exists() else ""):
+        assert process.poll() is None and time.monotonic() < deadline, "nothing was extracted"
+        time.sleep(0.05)
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=120) == 1
+    log = log_path.read_text(encoding="utf-8")
+    stderr = (tmp_path / "stderr").read_text(encoding="utf-8")
+    assert "finish_reason=shutdown exit=1" in log.strip().splitlines()[-1]
+    assert "Traceback" not in log + stderr
 
 
 @pytest.mark.parametrize(

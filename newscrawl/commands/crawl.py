@@ -31,6 +31,7 @@ from newscrawl.dates import parse_since
 from newscrawl.limits import parse_max_articles
 from newscrawl.logs import redact
 from newscrawl.network import DEFAULT_SITES_PATH, Network, RegistryError
+from newscrawl.processes import check_process_settings
 from newscrawl.store import StoreError
 from newscrawl.store.engine import database_url
 from newscrawl.store.health import flagged_portals
@@ -123,6 +124,7 @@ class Command(ScrapyCrawlCommand):
                 check_since(opts.spargs["since"])
             parse_max_articles(opts.spargs.get("max_articles"))
             check_settings(self.settings)
+            check_process_settings(self.settings)
             # A malformed URL is a usage error (masked), before anything opens the store.
             database_url(self.settings.get("NEWSCRAWL_DATABASE_URL"))
         except (RegistryError, ValueError) as exc:

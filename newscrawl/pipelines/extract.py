@@ -1,9 +1,20 @@
-"""Extraction off the reactor: a pool of worker processes turns HTML into article fields.
+"""Extraction: HTML into article fields, in the crawl process or in worker processes.
 
-Extraction is the CPU-heavy part of a crawl (several ms a page). Run on the
-Twisted reactor thread it would stall every download, and a thread would hold
-the GIL, so it runs in worker processes, one per core by default, and the
-pipeline awaits the result.
+``NEWSCRAWL_EXTRACT_WORKERS = 0`` (the default): in the crawl process, on its reactor
+thread, as each page arrives. ``N``: in a pool of N worker processes, which the pipeline
+awaits.
+
+Extraction is the CPU-heavy part of a crawl (several ms a page), and worker processes
+were the first design, so that it would not stall the downloads. Measured side by side
+(issue 18: ``benchmarks/run.py --variant``, N = 2,000, SQLite, 3 interleaved repeats)
+they did not pay for themselves on a 2-core machine: each is an interpreter of its own
+(about 75-100 MB with its imports, plus the fork server and the resource tracker) and
+every page is pickled to it and its fields back. Against one worker process, extracting
+here took 0.90x the CPU per page and 0.48x the tree's peak RSS at 1.15x the pages/s;
+against the former default (two workers and a writer process), 0.90x the CPU and 0.36x
+the RSS at the same pages/s (0.96x, within the noise of a loaded machine). A thread was
+not tried: lxml's parse, the part that releases the GIL, is about a quarter of
+extraction. The pool stays, for a machine with cores to spare (``N`` above 0).
 """
 
 from __future__ import annotations
@@ -25,6 +36,7 @@ from newscrawl.extract import EXTRACTOR_VERSION, ExtractionError, extract_articl
 from newscrawl.extract.decode import decode_html
 from newscrawl.items import ARTICLE_FIELDS
 from newscrawl.network import DEFAULT_SITES_PATH, Network
+from newscrawl.pipelines import collector
 from newscrawl.processes import forkserver_context
 from newscrawl.store.dedup import fingerprint
 from newscrawl.urls import article_id
@@ -42,8 +54,9 @@ def decode_page(html: bytes | str, encoding: str | None) -> str:
 def extract_in_worker(html: bytes | str, url: str, encoding: str | None = None) -> tuple[bool, Any]:
     """(True, fields) or (False, reason): an exception class of our own might not unpickle.
 
-    Runs in a worker: the page arrives as served, so the crawl process never holds a
-    decoded copy of it (see ``spiders/links.py``)."""
+    In a worker process the page arrives as served, so the crawl process never holds a
+    decoded copy of it (see ``spiders/links.py``); in the crawl process the decoded copy
+    lives only for this call."""
     try:
         fields = extract_article(decode_page(html, encoding), url)
     except ExtractionError as exc:
@@ -82,14 +95,22 @@ class ExtractPipeline:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ExtractPipeline:
         settings = crawler.settings
-        workers = settings.getint("NEWSCRAWL_EXTRACT_WORKERS", 0) or (os.cpu_count() or 1)
+        workers = max(settings.getint("NEWSCRAWL_EXTRACT_WORKERS", 0), 0)
         network = Network.load(settings.get("NEWSCRAWL_SITES") or DEFAULT_SITES_PATH)
         # A negative value would need root and break every worker at start: not offered.
         niceness = max(settings.getint("NEWSCRAWL_EXTRACT_NICENESS"), 0)
+        # Here, not in open_spider: once per crawl process, and only in a real crawl.
+        collector.tune(settings.getint("NEWSCRAWL_GC_THRESHOLD"))
         return cls(workers, network, crawler.stats, niceness)
 
+    @property
+    def in_crawl_process(self) -> bool:
+        """No worker processes: every page is extracted where it arrives."""
+        return self.workers == 0
+
     def open_spider(self, spider: Any = None) -> None:
-        self._pool = self._new_pool()
+        if not self.in_crawl_process:
+            self._pool = self._new_pool()
 
     def close_spider(self, spider: Any = None) -> None:
         if self._pool is not None:
@@ -118,7 +139,10 @@ class ExtractPipeline:
         return item
 
     async def _run(self, html: bytes | str, url: str, encoding: str | None) -> tuple[bool, Any]:
-        """Extract in the pool; a crashed worker costs the item one retry on a fresh pool."""
+        """Extract here, or in the pool: a crashed worker costs the item one retry on a
+        fresh pool."""
+        if self.in_crawl_process:
+            return self.extract_function(html, url, encoding)
         for attempt in (1, 2):
             pool = self._pool
             assert pool is not None, "the pipeline was not opened"

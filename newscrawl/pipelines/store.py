@@ -13,6 +13,7 @@ setting                            default                         meaning
 ``NEWSCRAWL_STORE_BACKOFF``        1.0                             first retry delay (s),
                                                                    doubled per retry
 ``NEWSCRAWL_DEADLETTER_PATH``      ``data/deadletter.jsonl``       where unwritable items go
+``NEWSCRAWL_STORE_WRITER``         ``thread``                      or ``process``: who writes
 =================================  ==============================  ==========================
 
 Everything about the database is the ``Store``'s (``newscrawl.store.front``): the run
@@ -89,6 +90,7 @@ class StorePipeline:
             retries=settings.getint("NEWSCRAWL_STORE_RETRIES", 4),
             backoff=settings.getfloat("NEWSCRAWL_STORE_BACKOFF", 1.0),
             deadletter_path=settings.get("NEWSCRAWL_DEADLETTER_PATH", "data/deadletter.jsonl"),
+            writer=settings.get("NEWSCRAWL_STORE_WRITER", "thread"),
             log_level=logging.getLevelName(level) if isinstance(level, str) else int(level),
         )  # fmt: skip
         pipeline = cls(
@@ -108,9 +110,9 @@ class StorePipeline:
         try:
             await self._in_thread(self.store.open_run, spider.name, arguments, sites)
             self.indexer.poke()  # stories an interrupted crawl left unindexed
-            # Not awaited: the worker starts while the first pages are fetched.
+            # Not awaited: a writer process starts while the first pages are fetched.
             threads.deferToThread(self.store.start_writer).addErrback(
-                lambda failure: logger.debug("Writer process start: %s", failure.value)
+                lambda failure: logger.debug("Writer start: %s", failure.value)
             )
         except Exception as exc:  # crawl on; items go to the dead-letter file
             self.stats.set_value(f"{STATS}/unreachable", 1)

@@ -25,7 +25,7 @@ from newscrawl.store.models import Article, ArticleUrl, RejectedPage
 from newscrawl.store.revisit import RevisitCandidate, young_articles
 from newscrawl.store.search import index_pending
 from newscrawl.store.write import BatchResult
-from newscrawl.store.writer import WriterProcess
+from newscrawl.store.writer import make_writer
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -57,12 +57,15 @@ class Store:
 
     ``retries``/``backoff``: how often and how patiently an unreachable database is
     tried again (the wait doubles each time); ``deadletter_path``: where a batch goes
-    that could not be written even then; ``log_level``: of the writer process.
+    that could not be written even then; ``writer``: ``"thread"`` (batches written in
+    the calling thread) or ``"process"`` (store/writer.py); ``log_level``: of the writer
+    process. ValueError: not a database URL, or no such writer.
     """
 
     def __init__(
         self, url: str | None = None, *, retries: int = 4, backoff: float = 1.0,
-        deadletter_path: str = deadletter.DEFAULT_PATH, log_level: int = logging.INFO,
+        deadletter_path: str = deadletter.DEFAULT_PATH, writer: str = "thread",
+        log_level: int = logging.INFO,
     ) -> None:  # fmt: skip
         self.url = database_url(url)  # ValueError: not a database URL
         self.engine = make_engine(self.url)
@@ -72,7 +75,7 @@ class Store:
         self.run_id: int | None = None
         self.lost = 0
         """Items neither stored nor kept in the dead-letter file (``keep``)."""
-        self._writer = WriterProcess(self.engine, log_level)
+        self._writer = make_writer(writer, self.engine, log_level)
 
     @property
     def display_url(self) -> str:
@@ -114,7 +117,7 @@ class Store:
 
     # --- writes ---------------------------------------------------------------------------
     def start_writer(self) -> None:
-        """Start the writer process before the first batch needs it (blocks: a thread)."""
+        """Start a writer process before the first batch needs it (blocks: a thread)."""
         self._writer.start()
 
     def write(self, batch: list[dict[str, Any]], pages: list[dict[str, Any]]) -> BatchResult | int:
@@ -183,7 +186,7 @@ class Store:
             return index_pending(self.engine)
 
     def close(self) -> None:
-        """Stop the writer process and close the connections."""
+        """Stop the writer (a process) and close the connections."""
         self._writer.close()
         self.engine.dispose()
 

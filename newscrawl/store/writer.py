@@ -1,17 +1,27 @@
-"""``WriterProcess``: the ``Store``'s ``write_batch`` calls, in a process of their own.
+"""The ``Store``'s ``write_batch`` calls: in the calling thread (``WriterThread``, the
+default) or in a process of their own (``WriterProcess``); ``make_writer`` picks.
 
-Why not a thread: the crawl process is the crawl's bottleneck, and a writer thread there
-competed with the reactor for the GIL. sqlite3 and psycopg release it around every
-statement and row, and each time the writer waited up to the interpreter's switch
-interval (5 ms) to get it back while the reactor was busy. Measured at N = 2,000 pages
-(SQLite): 3.6 s of wall time in the writer thread for 1.4 s of its own CPU, 11 % of the
-crawl, and that CPU was taken from the crawl process's core too. In a process of its own
-the writer waits only for the database and the operating system's scheduler.
+``Store.write`` already runs in a thread of Twisted's pool, so the reactor never waits
+for the database either way; the question is only whose GIL the writer shares.
 
-The worker keeps one engine for the crawl. What it logs is sent back with each result
+A process of its own (the design until issue 18) waits only for the database and the
+operating system's scheduler: a writer thread competes with the reactor for the GIL, and
+sqlite3 and psycopg release it around every statement, so each time it waited up to the
+switch interval to get it back (3.6 s of wall time in the writer for 1.4 s of its CPU
+at N = 2,000, SQLite, measured with the extraction workers as processes too). But the
+process is an interpreter of its own, with SQLAlchemy and the crawl's modules imported
+(about 90 MB of RSS, and with it the fork server, 95 MB, and the resource tracker), and
+every batch is pickled to it and its result back. Measured side by side once extraction
+had moved into the crawl process (issue 18: ``benchmarks/run.py --variant``, N = 2,000,
+SQLite, 3 interleaved repeats), the thread took 0.82x the CPU per page and 0.50x the
+tree's peak RSS at 1.52x the pages/s, so it is the default;
+``NEWSCRAWL_STORE_WRITER = "process"`` keeps the process.
+
+The process keeps one engine for the crawl. What it logs is sent back with each result
 and logged here, under the original logger names and times, so the crawl's log (and its
 password redaction) sees every line. Errors come back as one line and a flag saying
-whether the database was unreachable (worth a retry) or refused the batch.
+whether the database was unreachable (worth a retry) or refused the batch; the thread
+raises the same two exceptions.
 """
 
 from __future__ import annotations
@@ -21,12 +31,12 @@ import signal
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Engine
 
 from newscrawl.logs import follow_log_rules
-from newscrawl.processes import forkserver_context
+from newscrawl.processes import WRITERS, forkserver_context
 from newscrawl.store.engine import make_engine
 from newscrawl.store.errors import StoreRefused, StoreUnavailable, is_outage, one_line
 from newscrawl.store.write import BatchResult, write_batch
@@ -129,3 +139,42 @@ class WriterProcess:
         if self._pool is not None:
             self._pool.shutdown(wait=True)
             self._pool = None
+
+
+class WriterThread:
+    """``write_batch`` in the calling thread, on the ``Store``'s own engine: no process,
+    no pickling, nothing to start or to outlive the crawl."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def start(self) -> None:
+        """Nothing to start: the engine connects on the first batch."""
+
+    def write(self, batch: list[dict[str, Any]], pages: list[dict[str, Any]]) -> BatchResult:
+        """``write_batch`` here; blocks (call it from a thread). Raises ``StoreUnavailable``
+        (database unreachable: retry) or ``StoreRefused``, as ``WriterProcess`` does."""
+        try:
+            return write_batch(self._engine, batch, pages, index_search=False)
+        except Exception as exc:
+            raise (StoreUnavailable if is_outage(exc) else StoreRefused)(one_line(exc)) from exc
+
+    def close(self) -> None:
+        """Nothing to stop: the ``Store`` disposes of its engine."""
+
+
+class Writer(Protocol):
+    """What the ``Store`` needs of a writer, whichever it is."""
+
+    def start(self) -> None: ...
+    def write(self, batch: list[dict[str, Any]], pages: list[dict[str, Any]]) -> BatchResult: ...
+    def close(self) -> None: ...
+
+
+def make_writer(kind: str, engine: Engine, level: int) -> Writer:
+    """The writer ``NEWSCRAWL_STORE_WRITER`` names; ValueError for any other name."""
+    if kind == "thread":
+        return WriterThread(engine)
+    if kind == "process":
+        return WriterProcess(engine, level)
+    raise ValueError(f"NEWSCRAWL_STORE_WRITER must be one of {', '.join(WRITERS)}, not {kind!r}")
