@@ -13,7 +13,7 @@ trailing *baseline* (the days before), by when the crawler first stored each sto
 Core query for the counts and one streamed query for the word counts (a median has no
 common SQL spelling: SQLite has none, PostgreSQL ``percentile_cont``), on both databases.
 Both read only the stories of the two windows, through the index on ``first_seen_at``
-(migration 0008): the cost follows the last weeks' stories, not the store's size, so the
+(migration 0010): the cost follows the last weeks' stories, not the store's size, so the
 crawl runs the same check at its end (``flagged_portals``) and names flagged portals in
 its summary line.
 """

@@ -136,7 +136,7 @@ def _near_candidates(conn: Connection, batch: list[Prepared], seen: set[int]) ->
     """Rows of the stored stories (not in ``seen``) within ``MAX_DISTANCE`` of an item of
     ``batch`` whose band matches one of its probes, published in its weeks or undated.
 
-    Two steps. The band indexes hold the SimHash (migration 0008), so the probes read
+    Two steps. The band indexes hold the SimHash (migration 0009), so the probes read
     ``(id, simhash)`` from the index alone, and the exact distance is checked here; only
     the stories that pass (few: real copies) are read from ``articles``. Reading every
     band match's row was most of a new story's write time in a store of a million

@@ -3,7 +3,7 @@
 A story may be young by its publication or by its last edit (a ticker published in the
 morning and still running in the evening), so the candidates are two indexed range
 reads, each newest first and at most ``limit`` long: ``published_at`` (index since
-0001) and ``modified_at`` (index since 0008). Which of them a run revisits, newest by
+0001) and ``modified_at`` (index since 0011). Which of them a run revisits, newest by
 the later of the two dates, is the crawl side's pure choice; the union of the two
 top-``limit`` lists always holds the top ``limit`` of that order. Each read touches
 only the rows of the window, whatever the size of the store: no scan of ``articles``.
