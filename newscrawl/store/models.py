@@ -169,7 +169,10 @@ class Article(Base):
     __table_args__ = (
         *(
             Index(
-                f"ix_articles_simhash_band{i}_published", f"simhash_band{i}", "published_at", "simhash"
+                f"ix_articles_simhash_band{i}_published",
+                f"simhash_band{i}",
+                "published_at",
+                "simhash",
             )
             for i in range(4)
         ),
