@@ -332,7 +332,8 @@ def test_redis_lost_mid_run_and_back_the_next_run_stores_every_story_once(
             except redis.ConnectionError:
                 assert time.monotonic() < deadline, "redis-server did not come back"
                 time.sleep(0.05)
-        rerun = finish(*start_worker(mock_network, pg_url, tmp_path, "back", redis_url=url))
+        fast = ("-s", "NEWSCRAWL_CLUSTER_RATE_PER_PORTAL=50")
+        rerun = finish(*start_worker(mock_network, pg_url, tmp_path, "back", *fast, redis_url=url))
     finally:
         back.kill()
         back.wait()
