@@ -50,8 +50,8 @@ RESULT_COLUMNS = [c for c in Article.__table__.c if c.name not in _HIDDEN]
 TITLE_WEIGHT, LEAD_WEIGHT, TEXT_WEIGHT, PARTS_WEIGHT = 10.0, 5.0, 1.0, 1.0
 _FTS = table("articles_fts", column("rowid"))
 SEARCH_CANDIDATES = 10_000
-"""Matches ranked at most: a query matching more is ranked among its newest this many
-(ids grow with the time a story is first stored). Ranking every match of a word found
+"""Matches SQLite ranks at most: a query matching more is ranked among its newest this
+many (ids grow with the time a story is first stored). Ranking every match of a word found
 in every story of a year took 7.9 s on SQLite (bm25 of a million rows)."""
 MAX_QUERY_WORDS = 32
 """Words a search may have: each is an index walk (800 took 13 s on SQLite)."""
@@ -197,33 +197,30 @@ def _filters(
 def _candidates(
     conn: Connection, query: str, conditions: list[ColumnElement[bool]]
 ) -> Select[Any] | None:
-    """``(id, rank)`` of the newest ``SEARCH_CANDIDATES`` stories that match ``query``
-    and meet ``conditions``; None if the query has nothing to search for.
+    """``(id, rank)`` of the stories that match ``query`` and meet ``conditions``
+    (PostgreSQL: and ``published_at``); None if the query has nothing to search for.
 
-    Only these are ranked. Both databases walk the matches newest first by id and stop
-    (FTS5 in its index; PostgreSQL sorts the GIN index's matches by id), and the rank is
-    computed for the walked rows alone: ranking every match of a word in every story
-    of a year took 7.9 s on SQLite.
+    SQLite: only the newest ``SEARCH_CANDIDATES`` matches; FTS5 walks them newest first
+    by id and stops, and bm25 is computed for the walked rows alone: ranking every
+    match of a word in every story of a year took 7.9 s.
     """
     if conn.dialect.name == "postgresql":
+        # Every match: a bound by newest id made PostgreSQL either walk its primary key
+        # backwards reading vectors, or fetch every match first; both were slower than
+        # ranking them all at 200,000 stories (measured, benchmarks/bench_year.py).
         tsquery = func.websearch_to_tsquery("german", bindparam("q", query))
         vector = literal_column("articles.search_vector")
-        newest = (
-            select(Article.id)
-            .where(vector.op("@@")(tsquery), *conditions)
-            .order_by(Article.id.desc())
-            .limit(SEARCH_CANDIDATES)
-            .subquery()
+        rank = func.ts_rank_cd(vector, tsquery).label("rank")
+        return select(Article.id, rank, Article.published_at).where(
+            vector.op("@@")(tsquery), *conditions
         )
-        rank = func.ts_rank_cd(vector, tsquery)
-        return select(Article.id, rank).join(newest, newest.c.id == Article.id)
     expression = fts5_query(query, _common_words(conn, query))
     if expression is None:
         return None
     fts = literal_column("articles_fts")
     weights = (TITLE_WEIGHT, LEAD_WEIGHT, TEXT_WEIGHT, PARTS_WEIGHT)
     # bm25 is smaller for better matches; negated so 'rank' grows with relevance on both.
-    rank = -func.bm25(fts, *weights)
+    rank = (-func.bm25(fts, *weights)).label("rank")
     matches = select(_FTS.c.rowid, rank).select_from(_FTS)
     if conditions:
         matches = matches.join(Article, Article.id == _FTS.c.rowid)
@@ -232,6 +229,41 @@ def _candidates(
         .order_by(_FTS.c.rowid.desc())
         .limit(SEARCH_CANDIDATES)
     )
+
+
+def _best_in_sql(
+    conn: Connection, candidates: Select[Any], limit: int
+) -> tuple[list[int], dict[int, float]]:
+    """The best ``limit`` candidates (ties: newest first) and their ranks, PostgreSQL:
+    sorted with their dates in the database (a word once in every body ties thousands
+    of stories under ts_rank_cd; their dates are in the heap, not in the toasted text).
+    """
+    ranked = candidates.subquery()
+    top = (
+        select(ranked.c.id, ranked.c.rank)
+        .order_by(ranked.c.rank.desc(), ranked.c.published_at.desc(), ranked.c.id)
+        .limit(limit)
+    )
+    ranks = {story: rank for story, rank in conn.execute(top).all()}
+    return list(ranks), ranks
+
+
+def _best_in_python(
+    conn: Connection, candidates: Select[Any], limit: int
+) -> tuple[list[int], dict[int, float]]:
+    """The same on SQLite: the best ``limit`` ranks and every story tied with the last
+    of them, then the tie goes to the newest, the dates read for those alone (in SQLite
+    a story's date sits after its text: joining every candidate for it read each from
+    disk, 4.8 s for a word in 1 in 8 of a million stories). bm25 rarely ties.
+    """
+    ranks: dict[int, float] = dict(conn.execute(candidates).all())
+    ordered = sorted(ranks.values(), reverse=True)
+    cut = ordered[limit - 1] if len(ordered) > limit else None
+    best = [story for story, rank in ranks.items() if cut is None or rank >= cut]
+    dated = select(Article.id).where(Article.id.in_(best))
+    newest_first = conn.execute(dated.order_by(Article.published_at.desc(), Article.id)).scalars()
+    # A stable sort by rank keeps the newest-first order within a tie.
+    return sorted(newest_first, key=lambda story: -ranks[story])[:limit], ranks
 
 
 def search(
@@ -250,9 +282,10 @@ def search(
 
     ``section``/``author`` match one element of the story's list exactly; ``since`` and
     ``until`` bound ``published_at`` (inclusive). Each row is a dict of the ``articles``
-    columns (JSON decoded, datetimes UTC-aware) plus ``rank`` (higher is better). A
-    query that more than ``SEARCH_CANDIDATES`` stories match is ranked among the newest
-    of them; one of more than ``MAX_QUERY_WORDS`` words raises ``SearchTooLong``.
+    columns (JSON decoded, datetimes UTC-aware) plus ``rank`` (higher is better). On
+    SQLite a query that more than ``SEARCH_CANDIDATES`` stories match is ranked among
+    the newest of them; one of more than ``MAX_QUERY_WORDS`` words raises
+    ``SearchTooLong``.
     """
     words = len(re.findall(r"\w+", query))
     if words > MAX_QUERY_WORDS:
@@ -264,19 +297,12 @@ def search(
         candidates = _candidates(conn, query, conditions)
         if candidates is None:
             return []
-        ranks: dict[int, float] = dict(conn.execute(candidates).all())
-        # The best ``limit`` ranks, and every story tied with the last of them: the
-        # tie goes to the newest, which only the rows say. Only these rows are read:
-        # reading every match's row made a word in a tenth of a year cost seconds.
-        ordered = sorted(ranks.values(), reverse=True)
-        cut = ordered[limit - 1] if len(ordered) > limit else None
-        best = [story for story, rank in ranks.items() if cut is None or rank >= cut]
-        statement = (
-            select(*RESULT_COLUMNS)
-            .where(Article.id.in_(best))
-            .order_by(Article.published_at.desc(), Article.id)
-        )
+        if conn.dialect.name == "postgresql":
+            chosen, ranks = _best_in_sql(conn, candidates, limit)
+        else:
+            chosen, ranks = _best_in_python(conn, candidates, limit)
+        place = {story: n for n, story in enumerate(chosen)}
+        statement = select(*RESULT_COLUMNS).where(Article.id.in_(chosen))
         rows = [dict(row) for row in conn.execute(statement).mappings()]
-    # A stable sort by rank keeps the database's newest-first order within a tie.
-    rows.sort(key=lambda row: -ranks[row["id"]])
-    return [{**row, "rank": ranks[row["id"]]} for row in rows[:limit]]
+    rows.sort(key=lambda row: place[row["id"]])
+    return [{**row, "rank": ranks[row["id"]]} for row in rows]
