@@ -182,6 +182,10 @@ def _plan(engine: Engine, sql: str, params: dict[str, Any]) -> str:
         return "\n".join(row[0] for row in rows)
 
 
+# published_at is read newest first through the index of migration 0008.
+_INDEX = {"published_at": "ix_articles_published_desc", "modified_at": "ix_articles_modified_at"}
+
+
 @pytest.mark.parametrize("sites", [None, ["fr.de"]], ids=["all sites", "one site"])
 def test_candidates_are_read_through_indexes(db_engine: Engine, sites: list[str] | None) -> None:
     """Each of the two reads is an index range, never a scan of ``articles``."""
@@ -193,7 +197,7 @@ def test_candidates_are_read_through_indexes(db_engine: Engine, sites: list[str]
             query = query.where((Article.site + "").in_(sites))  # as store/revisit.py
         compiled = query.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
         plan = _plan(db_engine, str(compiled), dict(compiled.params))
-        assert f"ix_articles_{column.key}" in plan, plan
+        assert _INDEX[column.key] in plan, plan
         assert "SCAN articles" not in plan and "Seq Scan" not in plan, plan
 
 
