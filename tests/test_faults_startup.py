@@ -42,8 +42,9 @@ def test_ctrl_c_during_start_up_is_one_line_and_exit_1(
     log = tmp_path / "crawl.log"
     # A delay between requests keeps the crawl from finishing before the signal: the mock
     # is crawled in half a second on a quiet machine, and the signal must find it running.
-    command = _command(form, mock_network.registry_path, f"sqlite:///{tmp_path}/news.db",
-                       tmp_path, log) + ["-s", "DOWNLOAD_DELAY=2"]  # fmt: skip
+    database = f"sqlite:///{tmp_path}/news.db"
+    command = [*_command(form, mock_network.registry_path, database, tmp_path, log),
+               "-s", "DOWNLOAD_DELAY=2"]  # fmt: skip
     process = subprocess.Popen(command, cwd=REPO_ROOT, stdout=subprocess.DEVNULL,
                                stderr=subprocess.PIPE, text=True)  # fmt: skip
     seen: dict[tuple[int, int], Proc] = {}
