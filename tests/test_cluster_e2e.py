@@ -259,17 +259,19 @@ def private_redis(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], str
     server.wait()
 
 
-def test_redis_lost_mid_run_stops_the_worker_and_keeps_what_it_extracted(
+def _start_then_lose_redis(
     mock_network: MockNetwork,
     pg_url: str,
-    private_redis: tuple[subprocess.Popen[bytes], str],
+    server: subprocess.Popen[bytes],
+    url: str,
     tmp_path: Path,
-) -> None:
-    server, url = private_redis
+    name: str,
+) -> tuple[subprocess.Popen[bytes], Path]:
+    """A worker on an empty store, and its Redis stopped once six article pages came in."""
     empty_postgres(pg_url)
     mock_network.reset_requests()
     worker = start_worker(
-        mock_network, pg_url, tmp_path, "lost", "-s", "NEWSCRAWL_CLUSTER_RATE_PER_PORTAL=2",
+        mock_network, pg_url, tmp_path, name, "-s", "NEWSCRAWL_CLUSTER_RATE_PER_PORTAL=2",
         redis_url=url,
     )  # fmt: skip
     deadline = time.monotonic() + 120
@@ -277,6 +279,17 @@ def test_redis_lost_mid_run_stops_the_worker_and_keeps_what_it_extracted(
         assert time.monotonic() < deadline, "the crawl never got going"
         time.sleep(0.1)
     server.terminate()
+    return worker
+
+
+def test_redis_lost_mid_run_stops_the_worker_and_keeps_what_it_extracted(
+    mock_network: MockNetwork,
+    pg_url: str,
+    private_redis: tuple[subprocess.Popen[bytes], str],
+    tmp_path: Path,
+) -> None:
+    server, url = private_redis
+    worker = _start_then_lose_redis(mock_network, pg_url, server, url, tmp_path, "lost")
     result = finish(*worker, timeout=120)
     assert result.returncode == 1
     assert result.stderr.splitlines() == [
@@ -302,17 +315,7 @@ def test_redis_lost_mid_run_and_back_the_next_run_stores_every_story_once(
     restart without persistence does) and comes back on the same address; the worker
     stopped with what it had, and one more run completes the set, each story once."""
     server, url = private_redis
-    empty_postgres(pg_url)
-    mock_network.reset_requests()
-    worker = start_worker(
-        mock_network, pg_url, tmp_path, "back", "-s", "NEWSCRAWL_CLUSTER_RATE_PER_PORTAL=2",
-        redis_url=url,
-    )  # fmt: skip
-    deadline = time.monotonic() + 120
-    while sum(article_fetches(mock_network).values()) < 6:
-        assert time.monotonic() < deadline, "the crawl never got going"
-        time.sleep(0.1)
-    server.terminate()
+    worker = _start_then_lose_redis(mock_network, pg_url, server, url, tmp_path, "back")
     server.wait()
     assert finish(*worker, timeout=120).returncode == 1
     assert len(stored_articles(pg_url)) < len(mock_network.expected_urls)
