@@ -234,6 +234,18 @@ def test_bad_setups_fail_at_start_with_one_line(
     assert len(held.stderr.splitlines()) == 1
 
 
+def wait_for_redis(client: redis.Redis, failure: str) -> None:
+    """Until a Redis server (just started) answers a ping, for at most 10 s."""
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            client.ping()
+            return
+        except redis.ConnectionError:
+            assert time.monotonic() < deadline, failure
+            time.sleep(0.05)
+
+
 @pytest.fixture
 def private_redis(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
     """A Redis of this test's own, to be stopped under a running worker."""
@@ -245,15 +257,7 @@ def private_redis(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], str
          "--appendonly", "no", "--dir", str(tmp_path)],
         stdout=subprocess.DEVNULL,
     )  # fmt: skip
-    client = redis.Redis(port=port)
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            client.ping()
-            break
-        except redis.ConnectionError:
-            assert time.monotonic() < deadline, "redis-server did not start"
-            time.sleep(0.05)
+    wait_for_redis(redis.Redis(port=port), "redis-server did not start")
     yield server, f"redis://127.0.0.1:{port}/0"
     server.kill()
     server.wait()
@@ -326,15 +330,7 @@ def test_redis_lost_mid_run_and_back_the_next_run_stores_every_story_once(
         stdout=subprocess.DEVNULL,
     )  # fmt: skip
     try:
-        client = redis.Redis.from_url(url)
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                client.ping()
-                break
-            except redis.ConnectionError:
-                assert time.monotonic() < deadline, "redis-server did not come back"
-                time.sleep(0.05)
+        wait_for_redis(redis.Redis.from_url(url), "redis-server did not come back")
         fast = ("-s", "NEWSCRAWL_CLUSTER_RATE_PER_PORTAL=50")
         rerun = finish(*start_worker(mock_network, pg_url, tmp_path, "back", *fast, redis_url=url))
     finally:
