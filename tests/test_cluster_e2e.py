@@ -19,6 +19,8 @@ from sqlalchemy import create_engine, text
 
 from newscrawl.cluster.config import Keys
 from newscrawl.cluster.lock import HEARTBEAT_TTL_MS, join_run, run_spec
+from newscrawl.cluster.worker import CLUSTER_SOURCES_ANSWERED
+from newscrawl.progress.report import sources_answered
 from newscrawl.urls import article_id
 from tests.cluster_support import REDIS_SERVER, cluster_prefix, redis_client
 from tests.crawling import REPO_ROOT, CrawlResult, crawl_command, stored_articles
@@ -137,6 +139,10 @@ def test_workers_fetch_each_article_once_and_store_the_full_set(
     assert sorted(seeded) == [0.0] * (workers - 1) + [1.0]
     # The whole cluster did the crawl, not one worker while the others left at once.
     assert sum(1 for r in results if r.stats.get("scheduler/dequeued/redis", 0) > 0) >= 2
+    # Each worker judged the run's sources by the whole run's count (its exit status).
+    answered = sum(sources_answered(r.stats) for r in results)
+    assert answered > 0
+    assert [r.stats.get(CLUSTER_SOURCES_ANSWERED) for r in results] == [answered] * workers
     assert not redis_client.exists(f"{cluster_prefix}:run")  # the last worker ended the run
     assert not list(redis_client.scan_iter(match=f"{cluster_prefix}:run:*"))
 

@@ -52,6 +52,11 @@ def test_a_first_crawl_without_tables_takes_the_lock(tmp_path) -> None:
         ({"finish_reason": "closespider_errorcount"}, EXIT_FAILED, "closespider_errorcount"),
         ({"finish_reason": "finished", "newscrawl/source/failed": 5}, EXIT_FAILED,
          "no_source_answered"),
+        # A cluster worker handed only the broken source, while others read the rest.
+        ({"finish_reason": "finished", "newscrawl/source/failed": 1,
+          "newscrawl/cluster/sources_answered": 9}, EXIT_OK, None),
+        ({"finish_reason": "finished", "newscrawl/source/failed": 1,
+          "newscrawl/cluster/sources_answered": 0}, EXIT_FAILED, "no_source_answered"),
     ],
 )  # fmt: skip
 def test_exit_status_and_its_reason(stats: dict, status: int, reason: str | None) -> None:

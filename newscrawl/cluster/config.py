@@ -113,6 +113,11 @@ class Keys:
         return f"{self.run_base}:seeded"
 
     @property
+    def sources(self) -> str:
+        """Hash: worker → sources that answered it (the run's verdict on its sources)."""
+        return f"{self.run_base}:sources"
+
+    @property
     def workers(self) -> str:
         return f"{self.run_base}:workers"
 

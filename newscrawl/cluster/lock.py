@@ -71,7 +71,7 @@ if id then
       return {'held', id, other, redis.call('HGET', run_key, 'started')}
     end
     redis.call('DEL', base .. ':workers', base .. ':requests', base .. ':dupefilter',
-               base .. ':seeded')
+               base .. ':seeded', base .. ':sources')
     id = nil
   elseif live(base) == 0 then
     status = 'resumed'
@@ -102,7 +102,8 @@ for _, w in ipairs(redis.call('SMEMBERS', base .. ':workers')) do
 end
 if redis.call('ZCARD', base .. ':requests') > 0 then return 'left' end
 if redis.call('HGET', run_key, 'id') == id then redis.call('DEL', run_key) end
-redis.call('DEL', base .. ':workers', base .. ':requests', base .. ':dupefilter', base .. ':seeded')
+redis.call('DEL', base .. ':workers', base .. ':requests', base .. ':dupefilter', base .. ':seeded',
+           base .. ':sources')
 return 'ended'
 """
 

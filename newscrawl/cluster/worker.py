@@ -6,6 +6,10 @@ must stay while the shared queue holds requests or another worker is busy
 with DontCloseSpider. Busy is published per worker as a heartbeat key with a
 TTL: a crashed worker's key expires, so nobody waits on it for long.
 
+Each worker also publishes how many sources answered it, so that a worker the queue
+handed only a broken sitemap does not call the run's sources dead (the crawl command's
+exit status reads ``CLUSTER_SOURCES_ANSWERED``, set when the worker leaves).
+
 Leaving early is harmless for correctness: a request is only lost with the
 worker holding it, and the busy worker that will enqueue new work is still
 running then. The flags only keep idle workers around for throughput.
@@ -25,6 +29,7 @@ from scrapy.utils.asyncio import create_looping_call
 from newscrawl.cluster.config import REDIS_DOWN, RUN_SETTING, WORKER_SETTING, Keys, prefix
 from newscrawl.cluster.lock import HEARTBEAT_TTL_MS
 from newscrawl.cluster.scheduler import redis_lost
+from newscrawl.progress.report import sources_answered
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +38,8 @@ HEARTBEAT_SECONDS = 2.0
 # an idle spider kept open by DontCloseSpider is its 5 s engine heartbeat, too slow
 # for a worker to pick up the pages a busy one just found.
 IDLE_POLL_SECONDS = 1.0
+CLUSTER_SOURCES_ANSWERED = "newscrawl/cluster/sources_answered"
+"""Stat: sources that answered any worker of the run, as this worker saw it leave."""
 
 # (requests queued, other workers busy), read in one round trip.
 _RUN_STATE = """
@@ -83,7 +90,13 @@ class ClusterWorker:
         )
 
     def _publish(self, busy: bool) -> None:
-        self.client.set(self.keys.worker(self.worker), "1" if busy else "0", px=HEARTBEAT_TTL_MS)
+        # The count goes with the idle flag: a worker reads the run's total only when no
+        # other is busy, so every other worker published its final count before.
+        answered = sources_answered(self.crawler.stats.get_stats())  # type: ignore[union-attr]
+        with self.client.pipeline(transaction=False) as pipe:
+            pipe.hset(self.keys.sources, self.worker, answered)
+            pipe.set(self.keys.worker(self.worker), "1" if busy else "0", px=HEARTBEAT_TTL_MS)
+            pipe.execute()
 
     def _beat(self) -> None:
         try:
@@ -114,3 +127,9 @@ class ClusterWorker:
             self._poll_again()
             raise DontCloseSpider
         logger.info("Run %s has no queued requests and no busy worker: leaving", self.keys.run)
+        try:
+            answered = sum(int(count) for count in self.client.hvals(self.keys.sources))
+        except REDIS_DOWN as exc:
+            redis_lost(self.crawler, exc)
+            return
+        stats.set_value(CLUSTER_SOURCES_ANSWERED, answered)

@@ -26,12 +26,14 @@ from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.exceptions import UsageError
 
 from newscrawl.cluster import ClusterUnavailable, check_settings, cluster_lock
+from newscrawl.cluster.worker import CLUSTER_SOURCES_ANSWERED
 from newscrawl.commands import startup
 from newscrawl.dates import parse_since
 from newscrawl.limits import parse_max_articles
 from newscrawl.logs import redact
 from newscrawl.network import DEFAULT_SITES_PATH, Network, RegistryError
 from newscrawl.processes import check_process_settings
+from newscrawl.progress.report import sources_answered
 from newscrawl.store import StoreError
 from newscrawl.store.engine import database_url
 from newscrawl.store.health import flagged_portals
@@ -63,9 +65,9 @@ def exit_reason(stats: Mapping[str, Any]) -> tuple[int, str | None]:
         return EXIT_FAILED, "interrupted"
     if finish_reason not in SUCCESS_REASONS:
         return EXIT_FAILED, "interrupted" if finish_reason == "shutdown" else str(finish_reason)
-    sources_ok = sum(
-        stats.get(f"newscrawl/source/{kind}", 0) for kind in ("sitemap", "feed", "page")
-    )
+    # A cluster worker judges by the whole run's sources (ClusterWorker counts them):
+    # the queue may have handed it nothing but the one broken sitemap.
+    sources_ok = max(sources_answered(stats), stats.get(CLUSTER_SOURCES_ANSWERED, 0))
     if sources_ok == 0 and stats.get("newscrawl/source/failed", 0):
         return EXIT_FAILED, "no_source_answered"
     return EXIT_OK, None

@@ -18,6 +18,8 @@ OTHER = "other"
 SITE_KEYS = {"new": "new", "updated": "updated", "unchanged": "unchanged",
              "duplicates": "duplicate", "failed": "failed"}  # fmt: skip
 """``PortalCounts`` field → the store's status in ``newscrawl/store/<status>/site/<d>``."""
+SOURCE_KINDS = ("sitemap", "feed", "page")
+"""The spider's ``newscrawl/source/<kind>`` counts of sources that answered."""
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,11 @@ def portal_counts(
         add(domain, "rejected", value)
     domains = list(dict.fromkeys(order)) + sorted(set(found) - set(order))
     return {domain: PortalCounts(**found.get(domain, {})) for domain in domains}
+
+
+def sources_answered(stats: Mapping[str, Any]) -> int:
+    """Sources that answered with something to read, of every kind."""
+    return int(sum(stats.get(f"newscrawl/source/{kind}", 0) for kind in SOURCE_KINDS))
 
 
 def format_elapsed(seconds: float) -> str:
