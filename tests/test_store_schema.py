@@ -45,6 +45,26 @@ def test_new_database_is_created_at_head(db_url: str) -> None:
     engine.dispose()
 
 
+def test_head_revision_from_the_file_names_is_alembics_head() -> None:
+    from alembic.script import ScriptDirectory
+
+    from newscrawl.store import alembic_config, head_revision
+
+    assert head_revision() == ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def test_a_current_schema_is_checked_without_importing_alembic(db_url: str) -> None:
+    migrate(db_url)
+    # A fresh interpreter: this one imported Alembic long ago.
+    code = (
+        "import sys; from newscrawl.store import migrate; migrate(sys.argv[1]); "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'alembic'))"
+    )
+    run = subprocess.run([sys.executable, "-c", code, db_url], capture_output=True,
+                         text=True, check=True)  # fmt: skip
+    assert run.stdout == "[]\n"
+
+
 def test_old_database_is_upgraded_and_keeps_its_rows(db_url: str) -> None:
     engine = make_engine(db_url)
     migrate(engine, revision="0001")
