@@ -17,9 +17,8 @@ import pytest
 import redis
 from sqlalchemy import create_engine, text
 
-from newscrawl.cluster.config import Keys
+from newscrawl.cluster.config import CLUSTER_SOURCES_ANSWERED, Keys
 from newscrawl.cluster.lock import HEARTBEAT_TTL_MS, join_run, run_spec
-from newscrawl.cluster.worker import CLUSTER_SOURCES_ANSWERED
 from newscrawl.progress.report import sources_answered
 from newscrawl.urls import article_id
 from tests.cluster_support import REDIS_SERVER, cluster_prefix, redis_client

@@ -9,13 +9,16 @@ scheduler and duplicate filter.
 from __future__ import annotations
 
 import weakref
+from typing import TYPE_CHECKING
 
-import redis
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.settings import BaseSettings
 
-from newscrawl.cluster.config import REDIS_PARAMS, RUN_SETTING, Keys, prefix, redis_url
+from newscrawl.cluster.config import RUN_SETTING, Keys, prefix, redis_url
+
+if TYPE_CHECKING:
+    import redis
 
 SCHEDULER = "newscrawl.cluster.scheduler.ClusterScheduler"
 DUPEFILTER = "newscrawl.cluster.scheduler.ClusterDupeFilter"
@@ -29,6 +32,10 @@ _clients: weakref.WeakKeyDictionary[Crawler, redis.Redis] = weakref.WeakKeyDicti
 def client_of(crawler: Crawler) -> redis.Redis:
     """One Redis client (one connection pool) for all of a crawler's cluster components."""
     if crawler not in _clients:
+        import redis  # here, not at the top: a standalone crawl loads this add-on too
+
+        from newscrawl.cluster.connection import REDIS_PARAMS
+
         _clients[crawler] = redis.Redis.from_url(crawler.settings["REDIS_URL"], **REDIS_PARAMS)
     return _clients[crawler]
 
@@ -46,6 +53,8 @@ class RedisClusterAddon:
                 "NEWSCRAWL_REDIS_URL is set, but only `scrapy crawl` joins the cluster; "
                 "running standalone"
             )
+        from newscrawl.cluster.connection import REDIS_PARAMS  # a cluster worker: redis-py
+
         keys = Keys(prefix(settings), run)
         settings.set("REDIS_URL", url, priority="addon")
         settings.set("REDIS_PARAMS", REDIS_PARAMS, priority="addon")

@@ -1,5 +1,8 @@
 """Where the cluster's Redis is, how its keys are named, and the one-line errors of both.
 
+No Redis client here (``connection.py`` has it): a standalone crawl reads these names
+and checks, and must not pay for importing redis-py.
+
 Every worker of a cluster derives the same key names from the same prefix and
 run id, so the names live in one place; a cluster is a prefix on a Redis
 server (several clusters can share one server, tests use their own prefix).
@@ -9,9 +12,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import Any
 
-import redis
 from scrapy.settings import BaseSettings
 
 from newscrawl.logs import redact
@@ -21,18 +22,9 @@ REDIS_URL_SETTING = "NEWSCRAWL_REDIS_URL"
 # Set by cluster_lock for the crawler it wraps: which run this worker is in, and its name.
 RUN_SETTING = "NEWSCRAWL_CLUSTER_RUN"
 WORKER_SETTING = "NEWSCRAWL_CLUSTER_WORKER"
-
-# Socket timeouts well below scrapy-redis's 30 s default: a Redis that went away
-# mid-run must stop the worker in seconds, not after a half-minute hang per call.
-REDIS_PARAMS: dict[str, Any] = {
-    "socket_timeout": 5,
-    "socket_connect_timeout": 5,
-    "retry_on_timeout": True,
-    "health_check_interval": 30,
-}
-
-# Everything redis-py raises when the server cannot be reached or went away.
-REDIS_DOWN = (redis.ConnectionError, redis.TimeoutError)
+CLUSTER_SOURCES_ANSWERED = "newscrawl/cluster/sources_answered"
+"""Stat: sources that answered any worker of the run, as a worker saw it leave
+(``worker.ClusterWorker``); the crawl command's exit status reads it."""
 
 
 class ClusterUnavailable(RuntimeError):
@@ -67,17 +59,6 @@ def check_settings(settings: BaseSettings) -> None:
 
 def prefix(settings: BaseSettings) -> str:
     return settings.get("NEWSCRAWL_CLUSTER_PREFIX") or "newscrawl"
-
-
-def connect(url: str) -> redis.Redis:
-    """A client that has answered a PING, or ClusterUnavailable."""
-    client = redis.Redis.from_url(url, **REDIS_PARAMS)
-    try:
-        client.ping()
-    except REDIS_DOWN as exc:
-        message = f"Redis at {redact(url)} is unreachable: {one_line(exc)}"
-        raise ClusterUnavailable(message) from None
-    return client
 
 
 def one_line(exc: BaseException) -> str:

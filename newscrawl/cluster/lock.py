@@ -24,24 +24,24 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import redis
 from scrapy.settings import BaseSettings
 
 from newscrawl.cluster.config import (
-    REDIS_DOWN,
     RUN_SETTING,
     WORKER_SETTING,
     ClusterUnavailable,
     Keys,
-    connect,
     one_line,
     prefix,
     redis_url,
 )
 from newscrawl.incremental import run_since
 from newscrawl.store.lock import LockHeld, crawl_lock, shared_crawl_lock
+
+if TYPE_CHECKING:
+    import redis
 
 # A worker whose heartbeat is older than this is dead for the others.
 HEARTBEAT_TTL_MS = 15_000
@@ -182,6 +182,9 @@ def cluster_lock(settings: BaseSettings, spider_args: MutableMapping[str, Any]) 
         with crawl_lock(settings["NEWSCRAWL_DATABASE_URL"]):
             yield
         return
+    # Imported here: a standalone crawl (the branch above) never needs redis-py.
+    from newscrawl.cluster.connection import REDIS_DOWN, connect
+
     client = connect(url)
     with shared_crawl_lock(settings["NEWSCRAWL_DATABASE_URL"]) as backfilled:
         since = _since_for_a_new_run(settings, spider_args, backfilled)

@@ -31,7 +31,8 @@ from scrapy.crawler import Crawler
 from scrapy_redis.dupefilter import RFPDupeFilter
 from scrapy_redis.scheduler import Scheduler
 
-from newscrawl.cluster.config import REDIS_DOWN, one_line
+from newscrawl.cluster.config import one_line
+from newscrawl.cluster.connection import REDIS_DOWN
 
 logger = logging.getLogger(__name__)
 

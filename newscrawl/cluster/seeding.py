@@ -15,7 +15,8 @@ from typing import Any
 import redis
 from scrapy.crawler import Crawler
 
-from newscrawl.cluster.config import REDIS_DOWN, RUN_SETTING, WORKER_SETTING, Keys, prefix
+from newscrawl.cluster.config import RUN_SETTING, WORKER_SETTING, Keys, prefix
+from newscrawl.cluster.connection import REDIS_DOWN
 from newscrawl.cluster.scheduler import redis_lost
 
 logger = logging.getLogger(__name__)

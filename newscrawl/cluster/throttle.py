@@ -27,7 +27,8 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from scrapy.utils.asyncio import sleep
 
-from newscrawl.cluster.config import REDIS_DOWN, WORKER_SETTING, Keys, prefix
+from newscrawl.cluster.config import WORKER_SETTING, Keys, prefix
+from newscrawl.cluster.connection import REDIS_DOWN
 from newscrawl.cluster.scheduler import redis_lost
 from newscrawl.urls import host_of
 

@@ -26,7 +26,14 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DontCloseSpider
 from scrapy.utils.asyncio import create_looping_call
 
-from newscrawl.cluster.config import REDIS_DOWN, RUN_SETTING, WORKER_SETTING, Keys, prefix
+from newscrawl.cluster.config import (
+    CLUSTER_SOURCES_ANSWERED,
+    RUN_SETTING,
+    WORKER_SETTING,
+    Keys,
+    prefix,
+)
+from newscrawl.cluster.connection import REDIS_DOWN
 from newscrawl.cluster.lock import HEARTBEAT_TTL_MS
 from newscrawl.cluster.scheduler import redis_lost
 from newscrawl.progress.report import sources_answered
@@ -38,8 +45,6 @@ HEARTBEAT_SECONDS = 2.0
 # an idle spider kept open by DontCloseSpider is its 5 s engine heartbeat, too slow
 # for a worker to pick up the pages a busy one just found.
 IDLE_POLL_SECONDS = 1.0
-CLUSTER_SOURCES_ANSWERED = "newscrawl/cluster/sources_answered"
-"""Stat: sources that answered any worker of the run, as this worker saw it leave."""
 
 # (requests queued, other workers busy), read in one round trip.
 _RUN_STATE = """

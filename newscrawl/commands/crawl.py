@@ -26,7 +26,7 @@ from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.exceptions import UsageError
 
 from newscrawl.cluster import ClusterUnavailable, check_settings, cluster_lock
-from newscrawl.cluster.worker import CLUSTER_SOURCES_ANSWERED
+from newscrawl.cluster.config import CLUSTER_SOURCES_ANSWERED
 from newscrawl.commands import startup
 from newscrawl.dates import parse_since
 from newscrawl.limits import parse_max_articles
