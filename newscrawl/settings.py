@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 
+from scrapy.settings import default_settings as _scrapy_defaults
+
 BOT_NAME = "newscrawl"
 SPIDER_MODULES = ["newscrawl.spiders"]
 NEWSPIDER_MODULE = "newscrawl.spiders"
@@ -143,6 +145,29 @@ REDIRECT_MAX_TIMES = 5
 URLLENGTH_LIMIT = 2083
 # Only HTTP(S): no file://, ftp://, s3:// or data: request, whatever a page links to.
 DOWNLOAD_HANDLERS = {"file": None, "ftp": None, "s3": None, "data": None}
+# Components of Scrapy's that newscrawl does not use, left out of Scrapy's own _BASE lists
+# (the rest of each list stays Scrapy's, whatever its version). Scrapy's docs say to switch
+# components off in DOWNLOADER_MIDDLEWARES and EXTENSIONS with None instead, but Scrapy
+# imports every component named there, off or on; these imports cost every crawl a third of
+# a second and ~10 MB: the remote control imports aiohttp, the cookie jar tldextract.
+# No cookies: an article is the same page for every reader, and a crawl keeping a session
+# per portal could see another variant of it run by run. The telnet console and the
+# remote control (which runs posted Python code) have no place in a cron job.
+_NOT_LOADED = {
+    "scrapy.downloadermiddlewares.cookies.CookiesMiddleware",
+    "scrapy.extensions.remote_control.RemoteControl",
+    "scrapy.extensions.telnet.TelnetConsole",
+}
+DOWNLOADER_MIDDLEWARES_BASE = {
+    path: order
+    for path, order in _scrapy_defaults.DOWNLOADER_MIDDLEWARES_BASE.items()
+    if path not in _NOT_LOADED
+}
+EXTENSIONS_BASE = {
+    path: order
+    for path, order in _scrapy_defaults.EXTENSIONS_BASE.items()
+    if path not in _NOT_LOADED
+}
 DOWNLOADER_MIDDLEWARES = {
     # Origins (scheme, host, port) of the registry only, redirects and sources included.
     "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
@@ -196,8 +221,9 @@ EXTENSIONS = {
 LOG_FORMATTER = "newscrawl.logs.NewscrawlLogFormatter"
 LOG_LEVEL = "INFO"
 # Neither a telnet console nor Scrapy's remote-control HTTP server (which runs posted
-# Python code) belongs in an unattended cron job.
+# Python code) belongs in an unattended cron job (and neither is loaded, see _NOT_LOADED).
 TELNETCONSOLE_ENABLED = False
+COOKIES_ENABLED = False
 REMOTE_CONTROL_ENABLED = False
 FEED_EXPORT_ENCODING = "utf-8"
 

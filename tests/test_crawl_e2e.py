@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
 from pathlib import Path
 
 import pytest
 
 from newscrawl.urls import article_id
-from tests.crawling import CrawlResult, crawl, stored_articles, stored_publications
+from tests.crawling import (
+    REPO_ROOT,
+    CrawlResult,
+    crawl,
+    crawl_command,
+    stored_articles,
+    stored_publications,
+)
 from tests.mocknet import MockNetwork
 
 
@@ -137,3 +146,26 @@ def test_unknown_site_is_a_one_line_error_and_no_crawl(tmp_path: Path) -> None:
     assert result.stderr.count("\n") == 1
     assert "Spider opened" not in result.log
     assert not (tmp_path / "news.db").exists()
+
+
+# What a standalone crawl into a current store has no use for: the cluster's Redis client
+# and queue, Alembic, Scrapy's remote control (aiohttp) and cookie jar (tldextract).
+UNUSED_BY_A_STANDALONE_CRAWL = ("alembic", "redis", "scrapy_redis", "aiohttp", "tldextract")
+
+
+def test_a_standalone_crawl_does_not_import_what_it_does_not_use(
+    mock_network: MockNetwork, tmp_path: Path
+) -> None:
+    database = f"sqlite:///{tmp_path}/news.db"
+    first = crawl(mock_network.registry_path, database, tmp_path, "-a", "max_articles=1")
+    assert first.returncode == 0, first.log[-3000:]  # creates the schema: Alembic's turn
+    command = crawl_command(mock_network.registry_path, database, tmp_path,
+                            tmp_path / "second.log", "-a", "max_articles=1")  # fmt: skip
+    profiled = {**os.environ, "PYTHONPROFILEIMPORTTIME": "1"}
+    done = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, check=False,
+                          env=profiled, timeout=240)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    imported = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines()
+                if line.startswith("import time:")}  # fmt: skip
+    assert "scrapy.crawler" in imported  # the profile is there to read
+    assert sorted(m for m in imported if m.split(".")[0] in UNUSED_BY_A_STANDALONE_CRAWL) == []
