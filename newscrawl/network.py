@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
-from newscrawl.urls import host_of, origin_of, strip_url
+from newscrawl.urls import host_of, origin_of
 
 DEFAULT_SITES_PATH = Path(__file__).with_name("sites.toml")
 
@@ -59,8 +59,7 @@ class Site:
 
     def canonical(self, url: str) -> str:
         """``url`` with the registry's scheme and host, and nothing after the path."""
-        path = urlsplit(strip_url(url)).path
-        return self.base_url.rstrip("/") + path
+        return self.base_url.rstrip("/") + (urlsplit(url.strip()).path or "/")
 
 
 class Network:
