@@ -12,9 +12,11 @@ they did not pay for themselves on a 2-core machine: each is an interpreter of i
 every page is pickled to it and its fields back. Against one worker process, extracting
 here took 0.90x the CPU per page and 0.48x the tree's peak RSS at 1.15x the pages/s;
 against the former default (two workers and a writer process), 0.90x the CPU and 0.36x
-the RSS at the same pages/s (0.96x, within the noise of a loaded machine). A thread was
-not tried: lxml's parse, the part that releases the GIL, is about a quarter of
-extraction. The pool stays, for a machine with cores to spare (``N`` above 0).
+the RSS at the same pages/s (0.96x, within the noise of a loaded machine). One thread
+beside the reactor (lxml's parse, which releases the GIL, is about a quarter of
+extraction) measured 0.97x the pages/s (0.85-1.20, 8 pairs on PostgreSQL) at 1.02-1.12x
+the CPU per page, so extraction stays on the reactor thread. The pool stays, for a machine with cores to
+spare (``N`` above 0).
 """
 
 from __future__ import annotations
