@@ -15,8 +15,8 @@ against the former default (two workers and a writer process), 0.90x the CPU and
 the RSS at the same pages/s (0.96x, within the noise of a loaded machine). One thread
 beside the reactor (lxml's parse, which releases the GIL, is about a quarter of
 extraction) measured 0.97x the pages/s (0.85-1.20, 8 pairs on PostgreSQL) at 1.02-1.12x
-the CPU per page, so extraction stays on the reactor thread. The pool stays, for a machine with cores to
-spare (``N`` above 0).
+the CPU per page, so extraction stays on the reactor thread. The pool stays, for a
+machine with cores to spare (``N`` above 0).
 """
 
 from __future__ import annotations
