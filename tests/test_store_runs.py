@@ -10,7 +10,7 @@ from sqlalchemy import Engine, select
 from newscrawl.commands.crawl import EXIT_DEADLETTER, EXIT_FAILED, EXIT_OK, exit_reason, summary
 from newscrawl.store.lock import crawl_lock
 from newscrawl.store.models import CrawlRun
-from newscrawl.store.runs import finish_run, start_run
+from newscrawl.store.runs import backfill_finished, finish_run, start_run
 
 
 def _runs(engine: Engine) -> list[tuple[int, str, datetime | None]]:
@@ -32,6 +32,30 @@ def test_taking_the_lock_marks_dead_runs_interrupted(db_url: str, db_engine: Eng
         (dead, "interrupted"), (done, "finished"),
     ]  # fmt: skip
     assert runs[0][2] is not None and runs[0][2] >= before
+
+
+@pytest.mark.parametrize(
+    ("runs", "backfilled"),
+    [
+        ([], False),
+        ([("ippen", {"since": "2024-04-26T00:00:00+00:00"}, "finished")], False),
+        ([("ippen", {}, "interrupted"), ("ippen", {}, "running")], False),
+        ([("other", {}, "finished")], False),  # another spider's backfill
+        ([("ippen", {"since": "6h"}, "finished"), ("ippen", {}, "finished")], True),
+        ([("ippen", {"sites": "fr.de"}, "finished")], True),
+        ([("ippen", {"since": ""}, "finished")], True),
+        ([("ippen", {"since": None}, "finished")], True),
+    ],
+)  # fmt: skip
+def test_a_backfill_is_a_finished_run_without_since(
+    db_engine: Engine, runs: list[tuple[str, dict, str]], backfilled: bool
+) -> None:
+    for spider, arguments, status in runs:
+        run = start_run(db_engine, spider, arguments, ["fr.de"])
+        if status != "running":
+            finish_run(db_engine, run, status, {})
+    with db_engine.connect() as connection:
+        assert backfill_finished(connection, "ippen") is backfilled
 
 
 def test_a_first_crawl_without_tables_takes_the_lock(tmp_path) -> None:
