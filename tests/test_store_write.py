@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, func, select, text
 
-from newscrawl.store import write_batch
+from newscrawl.store import lookup, write_batch
 from newscrawl.store.models import Article, ArticleUrl, ArticleVersion
-from newscrawl.store.validate import MAX_TEXT_LENGTH
+from newscrawl.store.validate import MAX_TEXT_LENGTH, prepare
 from tests.dbs import FETCHED_AT, fixture_paragraphs, make_item
 
 MERKUR = "https://www.merkur.de/ratgeber/ambrosia-giftig-garten-zr-93036630.html"
@@ -377,3 +377,46 @@ def test_a_time_without_offset_is_berlin_time(db_engine: Engine) -> None:
         "93036630": datetime(2024, 4, 26, 18, 44, tzinfo=UTC),
         "93036631": datetime(2024, 1, 15, 9, 0, tzinfo=UTC),
     }
+
+
+def _bits(*positions: int) -> int:
+    return sum(1 << position for position in positions)
+
+
+STORED = _bits(0, 5, 17, 30, 33, 47, 50, 63)
+"""A SimHash with its top bit set: stored as a negative BIGINT."""
+
+
+@pytest.mark.parametrize(
+    ("stored", "flipped", "status"),
+    [
+        (STORED, _bits(1, 2, 17, 18, 33, 34, 49), "duplicate"),  # bands differ 2, 2, 2, 1
+        (STORED, _bits(*range(48, 55)), "duplicate"),  # 7 bits, all in the top band
+        (STORED, _bits(*range(48, 56)), "new"),  # 8 bits: three bands equal, yet too far
+        (STORED, _bits(1, 2, 17, 18, 33, 34, 49, 50), "new"),  # 8 bits, 2 in every band
+        (STORED, _bits(63, 62, 61, 3, 4, 20, 36), "duplicate"),  # the sign bit flipped
+        (_bits(3, 9), _bits(63, 1, 2, 17, 18, 33, 34), "duplicate"),  # a positive stored
+    ],
+    ids=["7 spread", "7 in one band", "8 in one band", "8 spread", "sign bit", "to negative"],
+)
+def test_a_near_duplicate_is_at_most_seven_bits_away_whatever_the_bands_say(
+    db_engine: Engine, stored: int, flipped: int, status: str
+) -> None:
+    """The lookup checks the SimHash distance of every band match (store/lookup.py): a band
+    match alone, or a hash eight bits away, is not a copy; the top bit (the sign of the
+    stored BIGINT) counts as any other."""
+    paragraphs = fixture_paragraphs()["nordkorea"]
+    original = make_item(article_id="13747005", text="\n".join(paragraphs), simhash=stored)
+    copy_url = "https://www.hna.de/politik/eine-andere-meldung-91234567.html"
+    copy = make_item(
+        article_id="91234567", site="hna.de", url=copy_url, fetched_url=copy_url,
+        fetched_site="hna.de", text="\n".join(fixture_paragraphs()["musk"]),
+        simhash=stored ^ flipped,
+    )  # fmt: skip
+    write_batch(db_engine, [original])
+    with db_engine.connect() as conn:  # only a real near-copy is read for the plan
+        near = lookup.load(conn, [prepare(copy)]).stories
+    assert len(near) == (1 if status == "duplicate" else 0)
+    result = write_batch(db_engine, [copy])
+    assert [o.status for o in result.outcomes] == [status]
+    assert _count(db_engine, Article) == (1 if status == "duplicate" else 2)
