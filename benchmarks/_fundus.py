@@ -109,3 +109,13 @@ def article_downloads(urls: Iterable[str]) -> tuple[int, int]:
     same page under a tracking query counts as downloaded again."""
     counts = Counter(url.split("#", 1)[0].split("?", 1)[0] for url in urls if article_id(url))
     return sum(counts.values()), len(counts)
+
+
+if __name__ == "__main__":
+    # ``python -m benchmarks._fundus``: build the environment ahead (what .ci/run does, so
+    # that the peer's tests run there), and print its Python.
+    built = default_venv()
+    try:
+        print(ensure_venv(built, built.parent / f"{built.name}.log"))
+    except FundusError as exc:
+        sys.exit(f"error: {exc}")
