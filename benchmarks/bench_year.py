@@ -190,7 +190,7 @@ def measure(kind: str, empty: str, year: str, runs: int, stories: Stories) -> No
     rows: list[tuple[str, float, float, str]] = []
     plans: dict[str, list[_plans.Statement]] = {}
     rows.append(
-        ("start-up (s)", median_of(runs, lambda: timed(lambda: start_up(empty))),
+        ("start-up", median_of(runs, lambda: timed(lambda: start_up(empty))),
          median_of(runs, lambda: timed(lambda: start_up(year))), "ms")
     )  # fmt: skip
     with _plans.capture() as plans["start-up"]:
