@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from newscrawl.store import dedup
-from newscrawl.store.plan import Known, StoredStory, id_order, make_plan
+from newscrawl.store.contents import id_order
+from newscrawl.store.plan import Known, StoredStory, make_plan
 from newscrawl.store.validate import prepare
 from tests.dbs import FETCHED_AT, fixture_paragraphs, make_item
 

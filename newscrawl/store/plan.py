@@ -18,25 +18,8 @@ the same id, else the fetched URL), else the item's own id, else the URL. Same i
 another portal and old slugs are one group; a syndicated copy under another id is a
 group of its own.
 
-Content. Within a group, a content is a distinct ``(modified_at, content_hash)``. Its
-*first fetch* is the earliest ``fetched_at`` among the items carrying it, and its
-*representative* the item fetched then (ties: the lower URL). The group's current
-content is the greatest by ``content_key``: an edit the page dates later wins, a stale
-re-fetch never does. Among contents with the same date, those fetched from the group's
-*home* (its lowest URL) come first, the later first fetch of them winning (an edit that
-kept its date); a content seen only under another URL of the group is a rendering of the
-same edit (the same id on two portals differs in its footer) and wins only where no home
-fetch exists, by hash, whichever portal answered first. Undated contents (no date counts
-as oldest) are ordered by their first fetch.
-
-Original. The story's original is the group whose current content was published
-earliest (no date counts as latest), then the one with the lowest online id. The row
-carries the original's current content: every column from its representative, except
-``url``/``site`` (the URL the latest fetch that *declared* a canonical named, when an
-item of the group declared one, else the representative's), ``article_id`` (the group's
-id), ``fetched_at`` (the content's first fetch), ``canonical_declared_at`` (that latest
-declaring fetch) and ``first_seen_at`` (earliest fetch of any item of the story). When
-the original arrives after a copy, the row switches to it.
+Content and original: ``newscrawl.store.contents`` (which content of a group is current,
+which group is the story's original, and what the row carries).
 
 Versions. ``article_versions`` holds every content of the original group that its page
 dated differently from the row's (``modified_at``), once each, with its first fetch as
@@ -62,15 +45,21 @@ batch and do depend on the order; only the tables do not.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from functools import cached_property
-from typing import Any, NamedTuple
+from datetime import datetime
+from typing import Any
 
-from newscrawl.store.linking import components, group_id, item_order, url_article_id
+from newscrawl.store.contents import (
+    Content,
+    Sighting,
+    content_key,
+    contents_of,
+    group_rank,
+    item_sighting,
+    stored_sighting,
+)
+from newscrawl.store.linking import components, item_order, url_article_id
 from newscrawl.store.validate import Prepared
 
-OLDEST = datetime.min.replace(tzinfo=UTC)
-LATEST = datetime.max.replace(tzinfo=UTC)
 VERSION_FIELDS = ("title", "lead", "text", "modified_at", "content_hash")
 PARTIAL_FIELDS = ("url", "site", "article_id", "canonical_declared_at", "first_seen_at")
 """What a batch can change in a stored row without a new content."""
@@ -161,102 +150,6 @@ def url_id(url: str, prep: Prepared) -> str | None:
     return url_article_id(url) or prep.article_id
 
 
-def id_order(article_id: str | None) -> tuple[int, int, str]:
-    """Lowest online id first, numerically; ids that are not numbers after; none last."""
-    if article_id is None:
-        return (2, 0, "")
-    if article_id.isdigit():
-        return (0, int(article_id), article_id)
-    return (1, 0, article_id)
-
-
-class _Sighting(NamedTuple):
-    """One fetch of a story: an item of the batch (``index``) or the stored row (None)."""
-
-    index: int | None
-    group: str
-    url: str
-    site: str
-    article_id: str | None
-    fetched_at: datetime
-    declared_at: datetime | None
-    modified_at: datetime | None
-    content_hash: str
-    published_at: datetime | None
-
-    @property
-    def content(self) -> tuple[datetime | None, str]:
-        return (self.modified_at, self.content_hash)
-
-    @property
-    def rep_key(self) -> tuple[datetime, str]:
-        return (self.fetched_at, self.url)
-
-
-def _item_sighting(index: int, prep: Prepared) -> _Sighting:
-    gid = group_id(prep)
-    return _Sighting(
-        index, f"id:{gid}" if gid else f"url:{prep.url}", prep.url, prep.site, gid,
-        prep.fetched_at, prep.fetched_at if prep.url != prep.fetched_url else None,
-        prep.modified_at, prep.content_hash, prep.row.get("published_at"),
-    )  # fmt: skip
-
-
-def _stored_sighting(story: StoredStory) -> _Sighting:
-    group = f"id:{story.article_id}" if story.article_id else f"url:{story.url}"
-    return _Sighting(
-        None, group, story.url, story.site, story.article_id, story.fetched_at,
-        story.canonical_declared_at, story.modified_at, story.content_hash, story.published_at,
-    )  # fmt: skip
-
-
-@dataclass
-class _Content:
-    sightings: list[_Sighting]
-    home: str
-    """The group's lowest URL: where its edits are told from its renderings."""
-
-    @cached_property
-    def rep(self) -> _Sighting:
-        return min(self.sightings, key=lambda s: s.rep_key)
-
-    @cached_property
-    def key(self) -> tuple[datetime, datetime, str]:
-        rep = self.rep
-        home = [s.fetched_at for s in self.sightings if s.url == self.home]
-        return content_key(
-            rep.modified_at, rep.fetched_at, min(home, default=None), rep.content_hash
-        )
-
-
-def content_key(
-    modified_at: datetime | None,
-    first_fetch: datetime,
-    home_fetch: datetime | None,
-    content_hash: str,
-) -> tuple[datetime, bool, datetime, str]:
-    """How contents of one group are ordered (the module docstring's "Content"): for dated
-    contents the fetch time counts only among fetches of the home URL, so renderings
-    under other URLs are ordered by the set, not by which portal answered first."""
-    if modified_at is None:
-        return (OLDEST, True, first_fetch, content_hash)
-    return (modified_at, home_fetch is not None, home_fetch or OLDEST, content_hash)
-
-
-def _contents(sightings: list[_Sighting]) -> dict[tuple[Any, str], _Content]:
-    home = min(s.url for s in sightings)
-    found: dict[tuple[Any, str], _Content] = {}
-    for sighting in sightings:
-        found.setdefault(sighting.content, _Content([], home)).sightings.append(sighting)
-    return found
-
-
-def _group_rank(contents: dict[tuple[Any, str], _Content]) -> tuple[Any, ...]:
-    current = max(contents.values(), key=lambda c: c.key).rep
-    published = current.published_at
-    return (published is None, published or LATEST, id_order(current.article_id), current.group)
-
-
 # --- deciding -----------------------------------------------------------------------------
 
 
@@ -278,14 +171,14 @@ def _decide(
     stored: StoredStory | None,
 ) -> None:  # fmt: skip
     # The stored row first: on a tie (the same fetch stored again) it stays the row.
-    of_item = {i: _item_sighting(i, prepared[i]) for i in items}
-    sightings = [_stored_sighting(stored)] if stored is not None else []
+    of_item = {i: item_sighting(i, prepared[i]) for i in items}
+    sightings = [stored_sighting(stored)] if stored is not None else []
     sightings += of_item.values()
-    groups: dict[str, list[_Sighting]] = {}
+    groups: dict[str, list[Sighting]] = {}
     for sighting in sightings:
         groups.setdefault(sighting.group, []).append(sighting)
-    ranked = {name: _contents(group) for name, group in groups.items()}
-    winner = min(ranked, key=lambda name: _group_rank(ranked[name]))
+    ranked = {name: contents_of(group) for name, group in groups.items()}
+    winner = min(ranked, key=lambda name: group_rank(ranked[name]))
     contents = ranked[winner]
     current = max(contents.values(), key=lambda c: c.key)
     rep = current.rep
@@ -305,7 +198,7 @@ def _decide(
     row = None
     if rep.index is not None:
         row = {**prepared[rep.index].hashed_row(), **identity, "fetched_at": rep.fetched_at}
-    switched = stored is not None and _stored_sighting(stored).group != winner
+    switched = stored is not None and stored_sighting(stored).group != winner
     stored_content = None
     if stored is not None and not switched:
         stored_content = (stored.modified_at, stored.content_hash)
@@ -353,7 +246,7 @@ def _decide(
         plan.story_of[index] = story
 
 
-def _version(prepared: dict[int, Prepared], content: _Content) -> dict[str, Any]:
+def _version(prepared: dict[int, Prepared], content: Content) -> dict[str, Any]:
     items = [s for s in content.sightings if s.index is not None]
     row = prepared[items[0].index].row  # type: ignore[index]
     version = {name: row[name] for name in VERSION_FIELDS}
@@ -362,7 +255,7 @@ def _version(prepared: dict[int, Prepared], content: _Content) -> dict[str, Any]
 
 
 def _statuses(
-    prepared: dict[int, Prepared], sightings: dict[int, _Sighting], known_urls: dict[str, int],
+    prepared: dict[int, Prepared], sightings: dict[int, Sighting], known_urls: dict[str, int],
     group: str, newer: set[tuple[Any, str]],
 ) -> dict[int, str]:  # fmt: skip
     """Per item, in arrival order: updated (the first to bring a content of the original
