@@ -8,7 +8,6 @@ defensively: a malformed JSON-LD block or dataLayer costs that source, never the
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -21,6 +20,7 @@ import lxml.html
 
 from newscrawl.extract import times
 from newscrawl.extract.furniture import normalize_space
+from newscrawl.extract.page_data import as_list, datalayer, jsonld_nodes, meta_tags, node_types
 
 ARTICLE_TYPES = frozenset(
     {
@@ -37,17 +37,9 @@ ARTICLE_TYPES = frozenset(
         "Report",
     }
 )
-_JSONLD = lxml.etree.XPath("//script[contains(@type, 'ld+json')]")
-_META = lxml.etree.XPath("//meta[@content]")
 _CANONICAL = lxml.etree.XPath(
     "//link[contains(concat(' ', normalize-space(@rel), ' '), ' canonical ')]/@href"
 )
-_DATALAYER_SCRIPTS = lxml.etree.XPath("//script[contains(., 'de.ippen-digital.')]")
-# One key/value at a time, so one broken entry does not lose the others.
-_DATALAYER_PAIR = re.compile(
-    r'"de\.ippen-digital\.([\w.]+)"\s*:\s*("(?:[^"\\]|\\.)*"|-?\d+(?:\.\d+)?|true|false|null)'
-)
-_TRAILING_COMMA = re.compile(r",\s*([}\]])")
 _ONLINE_ID = re.compile(r"-(\d{7,9})\.html?$")
 _PLACEHOLDER_AUTHOR = re.compile(r"^(?:[\w.-]+[\s-])?(?:Online-?)?Redaktion$", re.I)
 _HOME_CRUMB = re.compile(r"\b(?:Startseite|Home|Homepage)\b", re.I)
@@ -83,11 +75,11 @@ class PageMetadata:
 
 
 def read_metadata(tree: lxml.html.HtmlElement, url: str) -> PageMetadata:
-    nodes = _jsonld_nodes(tree)
-    article = next((n for n in nodes if _types(n) & ARTICLE_TYPES), {})
-    crumbs = next((n for n in nodes if "BreadcrumbList" in _types(n)), {})
-    meta = _meta_tags(tree)
-    layer = _datalayer(tree)
+    nodes = jsonld_nodes(tree)
+    article = next((n for n in nodes if node_types(n) & ARTICLE_TYPES), {})
+    crumbs = next((n for n in nodes if "BreadcrumbList" in node_types(n)), {})
+    meta = meta_tags(tree)
+    layer = datalayer(tree)
     canonical = _first(_CANONICAL(tree))
     md = PageMetadata(canonical_url=urljoin(url, canonical.strip()) if canonical else None)
 
@@ -122,7 +114,7 @@ def read_metadata(tree: lxml.html.HtmlElement, url: str) -> PageMetadata:
         meta.get("article:section", [])[:1]
     )
     md.keywords = _dedupe(_keywords(article.get("keywords")) + meta.get("article:tag", []))
-    md.entities = [e for e in map(_entity, _as_list(article.get("mentions"))) if e]
+    md.entities = [e for e in map(_entity, as_list(article.get("mentions"))) if e]
     md.image_url = _image(article.get("image")) or _first(meta.get("og:image"))
     md.publisher = _publisher(article.get("publisher")) or _site_name(meta)
     md.paywall = _paywall(layer, article)
@@ -130,7 +122,7 @@ def read_metadata(tree: lxml.html.HtmlElement, url: str) -> PageMetadata:
     md.cms_client_id = str(cid) if cid not in (None, "") else None
     md.article_id = _article_id(layer, url, md.canonical_url)
     md.is_article = bool(article) or _first(meta.get("og:type")) == "article"
-    md.schema_types = frozenset(_types(article) & ARTICLE_TYPES)
+    md.schema_types = frozenset(node_types(article) & ARTICLE_TYPES)
     layer_type = layer.get("story.type")
     md.layer_type = normalize_space(layer_type) or None if isinstance(layer_type, str) else None
     return md
@@ -141,70 +133,12 @@ def parse_date(value: Any) -> datetime | None:
     return times.parse_date(_text(value))
 
 
-def _jsonld_nodes(tree: lxml.html.HtmlElement) -> list[dict[str, Any]]:
-    """Every typed object of every JSON-LD block, outer before inner (``mainEntity`` too)."""
-    nodes: list[dict[str, Any]] = []
-    for script in _JSONLD(tree):
-        data = _load_json(script.text or "")
-        if data is not None:
-            _collect(data, nodes, depth=0)
-    return nodes
-
-
-def _load_json(raw: str) -> Any:
-    for candidate in (raw, _TRAILING_COMMA.sub(r"\1", raw.replace("\n", " ").replace("\t", " "))):
-        try:
-            return json.loads(candidate, strict=False)
-        except ValueError:
-            continue
-    return None
-
-
-def _collect(data: Any, out: list[dict[str, Any]], depth: int) -> None:
-    if depth > 6:
-        return
-    if isinstance(data, list):
-        for item in data:
-            _collect(item, out, depth + 1)
-    elif isinstance(data, dict):
-        if "@type" in data:
-            out.append(data)
-        for value in data.values():
-            if isinstance(value, dict | list):
-                _collect(value, out, depth + 1)
-
-
-def _types(node: dict[str, Any]) -> set[str]:
-    return {t for t in _as_list(node.get("@type")) if isinstance(t, str)}
-
-
-def _meta_tags(tree: lxml.html.HtmlElement) -> dict[str, list[str]]:
-    tags: dict[str, list[str]] = {}
-    for el in _META(tree):
-        key = (el.get("property") or el.get("name") or el.get("http-equiv") or "").strip().lower()
-        value = normalize_space(unescape(el.get("content", "")))
-        if key and value:
-            tags.setdefault(key, []).append(value)
-    return tags
-
-
-def _datalayer(tree: lxml.html.HtmlElement) -> dict[str, Any]:
-    layer: dict[str, Any] = {}
-    for script in _DATALAYER_SCRIPTS(tree):
-        for key, raw in _DATALAYER_PAIR.findall(script.text or ""):
-            try:
-                layer.setdefault(key, json.loads(raw))
-            except ValueError:
-                continue
-    return layer
-
-
 def _authors(value: Any) -> tuple[list[str], list[str], bool]:
     names: list[str] = []
     urls: list[str] = []
     placeholder = False
-    for person in _as_list(value):
-        person_names = _as_list(person.get("name")) if isinstance(person, dict) else [person]
+    for person in as_list(value):
+        person_names = as_list(person.get("name")) if isinstance(person, dict) else [person]
         for raw in person_names:
             name = clean_author(_text(raw) or "")
             if _PLACEHOLDER_AUTHOR.match(name):
@@ -223,7 +157,7 @@ def clean_author(name: str) -> str:
 
 
 def _breadcrumb(crumbs: dict[str, Any], page_urls: set[str], headline: str | None) -> list[str]:
-    items = [i for i in _as_list(crumbs.get("itemListElement")) if isinstance(i, dict)]
+    items = [i for i in as_list(crumbs.get("itemListElement")) if isinstance(i, dict)]
     items.sort(key=lambda i: i.get("position") if isinstance(i.get("position"), int) else 0)
     page_paths = {urlsplit(u).path for u in page_urls}
     names: list[str] = []
@@ -247,23 +181,23 @@ def _breadcrumb(crumbs: dict[str, Any], page_urls: set[str], headline: str | Non
 def _keywords(value: Any) -> list[str]:
     if isinstance(value, str):
         return _nonempty(unescape(value).split(","))
-    return _nonempty(_text(v) or "" for v in _as_list(value))
+    return _nonempty(_text(v) or "" for v in as_list(value))
 
 
 def _entity(node: Any) -> dict[str, Any] | None:
     if not isinstance(node, dict) or not _text(node.get("name")):
         return None
-    types = sorted(_types(node))
+    types = sorted(node_types(node))
     return {
         "name": _text(node.get("name")),
         "type": types[0] if types else None,
         "id": _text(node.get("@id")),
-        "same_as": _nonempty(_text(s) or "" for s in _as_list(node.get("sameAs"))),
+        "same_as": _nonempty(_text(s) or "" for s in as_list(node.get("sameAs"))),
     }
 
 
 def _image(value: Any) -> str | None:
-    for item in _as_list(value):
+    for item in as_list(value):
         url = (
             _text(item.get("url") or item.get("contentUrl"))
             if isinstance(item, dict)
@@ -275,7 +209,7 @@ def _image(value: Any) -> str | None:
 
 
 def _publisher(value: Any) -> str | None:
-    for item in _as_list(value):
+    for item in as_list(value):
         name = _text(item.get("name")) if isinstance(item, dict) else _text(item)
         if name:
             return name
@@ -316,12 +250,6 @@ def _text(value: Any) -> str | None:
     if not isinstance(value, str):
         return None
     return normalize_space(unescape(value)) or None
-
-
-def _as_list(value: Any) -> list[Any]:
-    if value is None:
-        return []
-    return value if isinstance(value, list) else [value]
 
 
 def _first(values: list[str] | None) -> str | None:
