@@ -46,6 +46,9 @@ from newscrawl.store import Store, StoredFetch, StoreError
 
 logger = logging.getLogger(__name__)
 
+REFETCH = "newscrawl_refetch"
+"""Request meta: a conditional re-fetch of this policy (its 304 is counted here)."""
+
 # Lookups remembered per run (an LRU): pages link the same articles again and again,
 # and a bounded cache keeps a backfill of millions of URLs from growing the process.
 KNOWN_URLS_CACHED = 20_000
@@ -118,7 +121,13 @@ class IncrementalMiddleware:
             return True  # its source has a newer page: a plain fetch, the old one was no use
         self.stats.inc_value("newscrawl/incremental/refetch")
         make_conditional(request, stored.etag, stored.last_modified)
+        request.meta[REFETCH] = True
         return True
+
+    def process_spider_input(self, response: Response, spider: Any = None) -> None:
+        # Only this policy's re-fetches: a revisit's 304 is revisit.py's to count.
+        if response.status == 304 and response.meta.get(REFETCH):
+            self.stats.inc_value("newscrawl/incremental/not_modified")
 
     async def _lookup(self, url: str) -> StoredFetch | None:
         """What the store holds for ``url``; remembered, as every page links the same URLs."""

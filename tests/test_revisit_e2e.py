@@ -71,6 +71,7 @@ def test_a_run_revisits_young_articles_conditionally_and_stores_the_change(
     assert stats["newscrawl/revisit/requested"] == 39
     assert stats["newscrawl/revisit/not_modified"] == 38
     assert stats["newscrawl/revisit/changed"] == 1
+    assert "newscrawl/incremental/not_modified" not in stats  # a revisit's 304 counts once
     assert stats["newscrawl/store/updated"] == 1
     assert "newscrawl/store/new" not in stats
 

@@ -124,8 +124,7 @@ class IppenSpider(SourceCallbacks, SitemapSpider):
 
     def parse_article(self, response: Response) -> Iterable[ArticleItem | Request]:
         if response.status == 304:  # a conditional re-fetch: the stored copy is current
-            self.crawler.stats.inc_value("newscrawl/incremental/not_modified")
-            return
+            return  # counted by whoever asked (incremental.py, revisit.py)
         fetched_url = self._network_url(response.url)
         if fetched_url is None:  # redirected off the network; OffsiteMiddleware stops most
             return
