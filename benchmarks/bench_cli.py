@@ -27,7 +27,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from tests.test_query import fill  # noqa: E402
+from tests.query_data import fill  # noqa: E402
 
 TARGET_SECONDS = 0.5
 NEWSCRAWL = [sys.executable, "-m", "newscrawl.cli"]

@@ -7,6 +7,7 @@ import signal
 pytest_plugins = [
     "tests.mocknet.fixtures",
     "tests.dbs",
+    "tests.query_data",  # the filled database of the `scrapy articles` tests
     "tests.leftovers",
     "tests.installed",  # newscrawl pip-installed into a fresh environment, once a session
 ]

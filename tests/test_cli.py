@@ -14,7 +14,7 @@ import pytest
 
 from tests.installed import clean_env, newscrawl
 from tests.portal_history import fill_history
-from tests.test_query import AMBROSIA_COPY, fill
+from tests.query_data import AMBROSIA_COPY, fill
 
 # Not imported by the reading commands: the crawl's (and the extraction's) start-up.
 READ_ONLY = ("scrapy", "twisted", "alembic", "trafilatura", "htmldate")

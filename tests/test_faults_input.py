@@ -9,14 +9,7 @@ import pytest
 
 from tests.crawling import crawl
 from tests.mocknet import MockNetwork
-from tests.test_query import (  # noqa: F401 (fixtures)
-    AMBROSIA_URL,
-    database,
-    jsonl,
-    pg_database,
-    scrapy_articles,
-    sqlite_database,
-)
+from tests.query_data import AMBROSIA_URL, jsonl, scrapy_articles
 
 # FTS5 / tsquery syntax a user may type is searched as plain words, never a syntax error:
 # operators and punctuation alone find nothing in the fixture store, and a word wrapped
@@ -30,7 +23,7 @@ SYNTAX_SHAPED = [
 
 @pytest.mark.parametrize(("query", "urls"), SYNTAX_SHAPED)
 def test_syntax_shaped_queries_are_plain_words(
-    database: str,  # noqa: F811 (the fixture imported above)
+    database: str,
     query: str,
     urls: list[str],
 ) -> None:

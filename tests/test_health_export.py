@@ -21,7 +21,7 @@ from newscrawl.store.export import column_kinds, stream_articles
 from newscrawl.store.health import Window, health
 from newscrawl.store.query import Filters
 from tests.portal_history import fill_history
-from tests.test_query import HOCHBEET, MUSK, NORDKOREA, WIESN
+from tests.query_data import HOCHBEET, MUSK, NORDKOREA, WIESN
 
 pytest_plugins = ["tests.dbs"]
 

@@ -9,7 +9,7 @@ from newscrawl.extract import EXTRACTOR_VERSION
 from newscrawl.output import parts_blocks
 from newscrawl.store import write_batch
 from tests.mocknet import stories
-from tests.test_query import Articles, cli, jsonl  # noqa: F401 - cli is a fixture
+from tests.query_data import Articles, jsonl
 from tests.test_store_parts import EXPLAINER, TICKER, story_item
 
 EXPLAINER_BLOCKS = """
@@ -55,7 +55,7 @@ def stored(db_engine: Engine, db_url: str) -> str:
     return db_url
 
 
-def test_show_prints_the_parts_as_blocks(stored: str, cli: Articles) -> None:  # noqa: F811
+def test_show_prints_the_parts_as_blocks(stored: str, cli: Articles) -> None:
     explainer = cli.ok("show", stories.EXPLAINER_ID, "--database", stored)
     assert explainer.endswith(EXPLAINER_BLOCKS)
     head = explainer.split("\n\n", 1)[0].splitlines()
@@ -69,7 +69,7 @@ def test_show_prints_the_parts_as_blocks(stored: str, cli: Articles) -> None:  #
     assert entries.count("+02:00  [") == 5
 
 
-def test_show_jsonl_carries_the_parts(stored: str, cli: Articles) -> None:  # noqa: F811
+def test_show_jsonl_carries_the_parts(stored: str, cli: Articles) -> None:
     [explainer] = jsonl(cli.ok("show", stories.EXPLAINER_ID, "--format", "jsonl",
                                "--database", stored))  # fmt: skip
     [ticker] = jsonl(cli.ok("show", stories.TICKER_ID, "--format", "jsonl", "--database", stored))
