@@ -25,11 +25,22 @@ from typing import Any
 
 import pytest
 import trafilatura
-from sqlalchemy import Column, Engine, MetaData, Table, create_engine, insert, inspect, text
+from sqlalchemy import (
+    Column,
+    Engine,
+    MetaData,
+    Table,
+    create_engine,
+    func,
+    insert,
+    inspect,
+    select,
+    text,
+)
 
 from newscrawl.items import ArticleItem
 from newscrawl.store import make_engine, migrate
-from newscrawl.store.models import Article
+from newscrawl.store.models import Article, ArticleUrl
 from tests.extract_fixtures import FIXTURES
 
 PG_SERVER = os.environ.get("NEWSCRAWL_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432")
@@ -156,3 +167,22 @@ def insert_old_rows(engine: Engine, rows: list[dict[str, Any]]) -> None:
         conn.execute(
             insert(old_articles), [{k: v for k, v in r.items() if k in existing} for r in rows]
         )
+
+
+def count_rows(engine: Engine, model: Any) -> int:
+    """Rows of a table (a model class)."""
+    with engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(model)).scalar_one()
+
+
+def publication_urls(engine: Engine) -> dict[str, tuple[int, str | None]]:
+    """Every ``article_urls`` row: URL → (story, online id)."""
+    with engine.connect() as conn:
+        rows = conn.execute(select(ArticleUrl.url, ArticleUrl.article, ArticleUrl.article_id))
+        return {row.url: (row.article, row.article_id) for row in rows}
+
+
+def only_article(engine: Engine) -> Any:
+    """The one ``articles`` row of a store that must hold exactly one."""
+    with engine.connect() as conn:
+        return conn.execute(select(Article)).one()
