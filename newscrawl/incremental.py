@@ -101,14 +101,18 @@ class IncrementalMiddleware:
             if not isinstance(output, Request) or await self._wanted(output):
                 yield output
 
-    async def _wanted(self, request: Request, stored_reason: str = "already_stored") -> bool:
+    async def _wanted(
+        self, request: Request, stored_reason: str = "already_stored", url: str | None = None
+    ) -> bool:
+        """Whether ``request`` goes out; when it does as a re-fetch, it is made conditional.
+        ``url``: the story to look up when it is not the request's own (a redirect target)."""
         lastmod: datetime | None = request.meta.get(LASTMOD)
         if self.since and lastmod and lastmod < self.since:
             return self._skip("older_than_since")
         if not request.meta.get(ARTICLE):
             return True
         try:
-            stored = await self._lookup(request.url)
+            stored = await self._lookup(url or request.url)
         except StoreError as exc:
             # Not knowing what is stored costs a fetch, never an article.
             self._lookup_failed(exc)
@@ -159,7 +163,8 @@ class IncrementalRedirectMiddleware(IncrementalMiddleware):
     looks at a 3xx of an article request before the redirect is followed: a target the
     store holds (and the source does not date later) is not fetched, the request is
     dropped with ``IgnoreRequest`` and counted ``newscrawl/incremental/skipped/
-    redirect_stored``. Anything else goes on to RedirectMiddleware untouched.
+    redirect_stored``. A stored target its source dates later is followed as a re-fetch,
+    conditionally; anything else goes on to RedirectMiddleware untouched.
     """
 
     REDIRECTS = (301, 302, 303, 307, 308)
@@ -173,7 +178,9 @@ class IncrementalRedirectMiddleware(IncrementalMiddleware):
         canonical = network.canonical(target) if network is not None else None
         if canonical is None or canonical[0] == request.url:
             return response
-        if await self._wanted(request.replace(url=canonical[0]), "redirect_stored"):
+        # A re-fetch of the target is made conditional on this request, whose headers and
+        # meta RedirectMiddleware copies into the request it follows the redirect with.
+        if await self._wanted(request, "redirect_stored", url=canonical[0]):
             return response
         raise IgnoreRequest(f"redirect target {canonical[0]} is stored already")
 

@@ -165,3 +165,33 @@ def test_a_redirect_to_a_stored_story_is_not_followed(mock_network_factory, tmp_
     assert article_requests(net) == [old]
     assert again.stats["newscrawl/incremental/skipped/redirect_stored"] == 1
     assert new in stored_articles(database)
+
+
+def test_a_redirect_to_a_story_its_source_dates_later_is_fetched_conditionally(
+    mock_network_factory, tmp_path: Path
+) -> None:
+    """As above, but the store believes its copy of the target is a day older than the
+    old slug's source says: the redirect is followed with the stored validators, the
+    unchanged page answers 304, and that one re-fetch is counted once."""
+    net: MockNetwork = mock_network_factory(articles_per_portal=6, seed=3)
+    database = f"sqlite:///{tmp_path / 'news.db'}"
+    assert crawl(net.registry_path, database, tmp_path).returncode == 0
+    old, new = net.spec.specials.redirect_old, net.spec.specials.redirect_new
+    stored = stored_articles(database)[new]
+    engine = make_engine(database)
+    with engine.begin() as connection:
+        connection.execute(delete(ArticleUrl).where(ArticleUrl.url == old))
+        connection.execute(
+            update(Article).where(Article.url == new)
+            .values(modified_at=stored["modified_at"] - timedelta(days=1))
+        )  # fmt: skip
+    engine.dispose()
+    net.reset_requests()
+    again = crawl(net.registry_path, database, tmp_path, *SINCE_2024)
+    assert again.returncode == 0, again.log[-3000:]
+    fetched = [r for r in net.requests() if article_id(r.url)]
+    assert [(r.url, r.status) for r in fetched] == [(old, 301), (new, 304)]
+    assert fetched[1].headers["If-None-Match"] == stored["http_etag"]
+    assert again.stats["newscrawl/incremental/refetch"] == 1
+    assert again.stats["newscrawl/incremental/not_modified"] == 1
+    assert "newscrawl/store/updated" not in again.stats
