@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import signal
 import subprocess
 import time
@@ -172,10 +173,17 @@ def test_a_redirect_to_a_story_its_source_dates_later_is_fetched_conditionally(
 ) -> None:
     """As above, but the store believes its copy of the target is a day older than the
     old slug's source says: the redirect is followed with the stored validators, the
-    unchanged page answers 304, and that one re-fetch is counted once."""
+    unchanged page answers 304, and that one re-fetch is counted once. (The second run
+    reads the sources only: merkur's home page also links the old slug, undated, and
+    whichever request for it came first would decide.)"""
     net: MockNetwork = mock_network_factory(articles_per_portal=6, seed=3)
     database = f"sqlite:///{tmp_path / 'news.db'}"
     assert crawl(net.registry_path, database, tmp_path).returncode == 0
+    sources_only = tmp_path / "sources-only.toml"
+    sources_only.write_text(
+        re.sub(r"start_pages = \[[^\]]*\]", "start_pages = []", net.registry_path.read_text()),
+        encoding="utf-8",
+    )
     old, new = net.spec.specials.redirect_old, net.spec.specials.redirect_new
     stored = stored_articles(database)[new]
     engine = make_engine(database)
@@ -187,7 +195,7 @@ def test_a_redirect_to_a_story_its_source_dates_later_is_fetched_conditionally(
         )  # fmt: skip
     engine.dispose()
     net.reset_requests()
-    again = crawl(net.registry_path, database, tmp_path, *SINCE_2024)
+    again = crawl(sources_only, database, tmp_path, *SINCE_2024)
     assert again.returncode == 0, again.log[-3000:]
     fetched = [r for r in net.requests() if article_id(r.url)]
     assert [(r.url, r.status) for r in fetched] == [(old, 301), (new, 304)]
