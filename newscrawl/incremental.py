@@ -63,6 +63,7 @@ class IncrementalMiddleware:
         self.window = window
         self.retry_rejected = retry_rejected
         self.since: datetime | None = None
+        self.crawler: Crawler | None = None
         self._known: OrderedDict[str, StoredFetch | None] = OrderedDict()
 
     @classmethod
@@ -74,6 +75,7 @@ class IncrementalMiddleware:
         window = timedelta(hours=settings.getfloat("NEWSCRAWL_INCREMENTAL_WINDOW_HOURS"))
         retry = timedelta(hours=settings.getfloat("NEWSCRAWL_RETRY_REJECTED_HOURS"))
         middleware = cls(store, crawler.stats, window, retry)
+        middleware.crawler = crawler
         crawler.signals.connect(middleware.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(middleware.spider_closed, signal=signals.spider_closed)
         return middleware
@@ -97,9 +99,39 @@ class IncrementalMiddleware:
     async def process_spider_output(
         self, response: Response, result: AsyncIterator[Any], spider: Any = None
     ) -> AsyncIterator[Any]:
+        spider = self.crawler.spider if self.crawler is not None else spider
         async for output in result:
-            if not isinstance(output, Request) or await self._wanted(output):
+            if not isinstance(output, Request):
                 yield output
+                continue
+            pending = [output]
+            while pending:
+                request = pending.pop()
+                if await self._wanted(request):
+                    yield request
+                elif self._walks_stored_links(request):
+                    pending.extend(await self._stored_link_requests(request, spider))
+
+    def _walks_stored_links(self, request: Request) -> bool:
+        """A backfill (no ``since``) that skips a stored article still follows its body
+        links, from the store: a run that an interrupted one left stories to would
+        otherwise never reach the articles only those stories link to."""
+        stored = self._known.get(request.url)
+        return self.since is None and stored is not None and not stored.rejected
+
+    async def _stored_link_requests(self, request: Request, spider: Any) -> list[Request]:
+        follow = getattr(spider, "follow_articles", None)
+        if follow is None:
+            return []
+        try:
+            links = await maybe_deferred_to_future(
+                deferToThread(self.store.stored_links, request.url)
+            )
+        except StoreError as exc:
+            self._lookup_failed(exc)
+            return []
+        self.stats.inc_value("newscrawl/incremental/stored_links_followed", len(links))
+        return list(follow(links))
 
     async def _wanted(
         self, request: Request, stored_reason: str = "already_stored", url: str | None = None

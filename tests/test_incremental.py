@@ -12,7 +12,7 @@ from pathlib import Path
 from sqlalchemy import delete, func, select, update
 
 from newscrawl.store import make_engine
-from newscrawl.store.models import Article, ArticleUrl, ArticleVersion
+from newscrawl.store.models import Article, ArticleUrl, ArticleVersion, CrawlRun
 from newscrawl.urls import article_id
 from tests.crawling import REPO_ROOT, crawl, crawl_command, stored_articles
 from tests.mocknet import MockNetwork
@@ -203,3 +203,30 @@ def test_a_redirect_to_a_story_its_source_dates_later_is_fetched_conditionally(
     assert again.stats["newscrawl/incremental/refetch"] == 1
     assert again.stats["newscrawl/incremental/not_modified"] == 1
     assert "newscrawl/store/updated" not in again.stats
+
+
+def test_a_rerun_of_an_interrupted_backfill_follows_the_links_of_stored_stories(
+    mock_network_factory, tmp_path: Path
+) -> None:
+    """A backfill stopped after it stored the one story that links an article, and run
+    again without JOBDIR: the stored story is not fetched again, its body links are read
+    from the store, and the article only it links to is fetched and stored."""
+    net: MockNetwork = mock_network_factory(articles_per_portal=6, seed=3)
+    database = f"sqlite:///{tmp_path / 'news.db'}"
+    assert crawl(net.registry_path, database, tmp_path).returncode == 0
+    only = net.spec.specials.body_link_only
+    engine = make_engine(database)
+    with engine.begin() as connection:  # as if the run had stopped before it got there
+        story = connection.execute(select(Article.id).where(Article.url == only)).scalar_one()
+        connection.execute(delete(ArticleUrl).where(ArticleUrl.article == story))
+        connection.execute(delete(ArticleVersion).where(ArticleVersion.article == story))
+        connection.execute(delete(Article).where(Article.id == story))
+        connection.execute(update(CrawlRun).values(status="interrupted"))
+    engine.dispose()
+    net.reset_requests()
+    again = crawl(net.registry_path, database, tmp_path)
+    assert again.returncode == 0, again.log[-3000:]
+    assert article_requests(net) == [only]
+    assert only in stored_articles(database)
+    assert again.stats["newscrawl/store/new"] == 1
+    assert again.stats["newscrawl/incremental/stored_links_followed"] > 0

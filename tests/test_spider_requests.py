@@ -71,7 +71,7 @@ def test_a_dated_entry_still_goes_to_the_incremental_policy(tmp_path: Path) -> N
     crawl = spider(tmp_path)
     assert requested(crawl, page(f"{FR}/a/first-90000010.html", X)) == [X]
     lastmod = datetime(2026, 12, 6, 12, tzinfo=UTC)
-    again = list(crawl._follow_articles([X, X], lastmod=lastmod))
+    again = list(crawl.follow_articles([X, X], lastmod=lastmod))
     assert [(r.url, r.meta[LASTMOD]) for r in again] == [(X, lastmod), (X, lastmod)]
     assert crawl.crawler.stats.get_value("newscrawl/links/requested_before") is None
 

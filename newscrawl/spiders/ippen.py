@@ -157,7 +157,7 @@ class IppenSpider(SourceCallbacks, SitemapSpider):
         links = article_hrefs(response)
         if url != fetched_url:
             links.append(url)
-        yield from self._follow_articles(links)
+        yield from self.follow_articles(links)
 
     def _canonical_of(self, response: TextResponse, fetched_url: str) -> tuple[str, str | None]:
         """(URL to store the story under, canonical that points off the network).
@@ -185,9 +185,12 @@ class IppenSpider(SourceCallbacks, SitemapSpider):
                 found.append({"url": canonical[0], "site": canonical[1].domain})
         return found
 
-    def _follow_articles(
+    def follow_articles(
         self, urls: Iterable[str], lastmod: datetime | None = None
     ) -> Iterable[Request]:
+        """Requests for the article links among ``urls`` this run may fetch (on the
+        network, in scope, not requested before), dated ``lastmod`` by their source.
+        Public: the incremental middleware follows a skipped stored story's links too."""
         for url in urls:
             canonical = self._network_url(url)
             if canonical is not None and self._in_scope(canonical, dated=lastmod is not None):

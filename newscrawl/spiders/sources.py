@@ -2,7 +2,7 @@
 
 A mixin of ``IppenSpider`` (``ippen.py``), before Scrapy's ``SitemapSpider`` in its bases:
 each source is checked (size, XML bombs, type) and read, and its article links are handed
-to the spider's ``_follow_articles`` with the date the source gives them. A source that
+to the spider's ``follow_articles`` with the date the source gives them. A source that
 fails is logged once and counted, per portal, and the crawl goes on.
 """
 
@@ -49,7 +49,7 @@ class SourceCallbacks(_Base):
     """The callbacks of the spider's source requests (``IppenSpider.start`` makes them).
 
     What it uses of the spider: the attributes below (set in ``from_crawler``) and the
-    article side's ``_follow_articles``, ``_network_url``, ``_in_scope``,
+    article side's ``follow_articles``, ``_network_url``, ``_in_scope``,
     ``parse_article`` and ``page_failed``.
     """
 
@@ -62,7 +62,7 @@ class SourceCallbacks(_Base):
 
     if TYPE_CHECKING:
 
-        def _follow_articles(
+        def follow_articles(
             self, urls: Iterable[str], lastmod: datetime | None = None
         ) -> Iterable[Request]: ...
         def _network_url(self, url: str, count_outside: bool = True) -> str | None: ...
@@ -147,14 +147,14 @@ class SourceCallbacks(_Base):
                 )  # fmt: skip
                 self.crawler.stats.inc_value("newscrawl/source/truncated")
                 return
-            yield from self._follow_articles([link], lastmod=parse_timestamp(date))
+            yield from self.follow_articles([link], lastmod=parse_timestamp(date))
 
     def parse_listing(self, response: Response) -> Iterable[Request]:
         if not isinstance(response, TextResponse):
             self._bad_source(response.url, "invalid_page")
             return
         self.crawler.stats.inc_value("newscrawl/source/page")
-        yield from self._follow_articles(article_hrefs(response))
+        yield from self.follow_articles(article_hrefs(response))
 
     def source_failed(self, failure: Failure) -> None:
         """An unreachable portal or a broken source is reported, and the crawl goes on."""

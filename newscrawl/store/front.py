@@ -218,6 +218,18 @@ class Store:
             return None
         return StoredFetch(rejected.last_seen_at, None, None, None, rejected=True)
 
+    def stored_links(self, url: str) -> list[str]:
+        """The body links of the story published under ``url`` (none if not stored): what
+        a backfill that skips the stored page still has to follow. Raises ``StoreError``."""
+        story = union_all(
+            select(Article.links).where(Article.url == url),
+            select(Article.links).join(ArticleUrl, ArticleUrl.article == Article.id)
+            .where(ArticleUrl.url == url),
+        ).limit(1)  # fmt: skip
+        with store_errors(), self.engine.connect() as connection:
+            links = connection.execute(story).scalar()
+        return [link["url"] for link in links or () if isinstance(link, dict) and link.get("url")]
+
     def revisit_candidates(
         self, since: datetime, limit: int, sites: Sequence[str] | None = None
     ) -> list[RevisitCandidate]:
