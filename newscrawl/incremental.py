@@ -130,8 +130,9 @@ class IncrementalMiddleware:
         except StoreError as exc:
             self._lookup_failed(exc)
             return []
-        self.stats.inc_value("newscrawl/incremental/stored_links_followed", len(links))
-        return list(follow(links))
+        requests = list(follow(links))
+        self.stats.inc_value("newscrawl/incremental/stored_links_followed", len(requests))
+        return requests
 
     async def _wanted(
         self, request: Request, stored_reason: str = "already_stored", url: str | None = None

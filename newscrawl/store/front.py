@@ -194,16 +194,10 @@ class Store:
     def stored_fetch(self, url: str, retry_rejected: timedelta) -> StoredFetch | None:
         """The stored fetch of the story published under ``url``, or of a page rejected
         less than ``retry_rejected`` ago; None if neither. Raises ``StoreError``."""
-        columns = (
-            Article.fetched_at, Article.modified_at, Article.http_etag, Article.http_last_modified,
+        query = _story_under(
+            url, Article.fetched_at, Article.modified_at, Article.http_etag,
+            Article.http_last_modified,
         )  # fmt: skip
-        # Two indexed lookups: with ``url = ? OR id IN (...)`` PostgreSQL read the whole
-        # table for every URL not stored (27 ms each in a store of 200,000).
-        query = union_all(
-            select(*columns).where(Article.url == url),
-            select(*columns).join(ArticleUrl, ArticleUrl.article == Article.id)
-            .where(ArticleUrl.url == url),
-        ).limit(1)  # fmt: skip
         with store_errors(), self.engine.connect() as connection:
             row = connection.execute(query).first()
             if row:
@@ -221,13 +215,8 @@ class Store:
     def stored_links(self, url: str) -> list[str]:
         """The body links of the story published under ``url`` (none if not stored): what
         a backfill that skips the stored page still has to follow. Raises ``StoreError``."""
-        story = union_all(
-            select(Article.links).where(Article.url == url),
-            select(Article.links).join(ArticleUrl, ArticleUrl.article == Article.id)
-            .where(ArticleUrl.url == url),
-        ).limit(1)  # fmt: skip
         with store_errors(), self.engine.connect() as connection:
-            links = connection.execute(story).scalar()
+            links = connection.execute(_story_under(url, Article.links)).scalar()
         return [link["url"] for link in links or () if isinstance(link, dict) and link.get("url")]
 
     def revisit_candidates(
@@ -252,3 +241,16 @@ class Store:
 def refused_outcomes(result: BatchResult) -> list[Any]:
     """Outcomes of items the database refused though they passed the schema checks."""
     return [outcome for outcome in result.outcomes if outcome.reason == "db_error"]
+
+
+def _story_under(url: str, *columns: Any) -> Any:
+    """``columns`` of the story published under ``url`` (its own URL or a publication's).
+
+    Two indexed lookups: with ``url = ? OR id IN (...)`` PostgreSQL read the whole table
+    for every URL not stored (27 ms each in a store of 200,000).
+    """
+    return union_all(
+        select(*columns).where(Article.url == url),
+        select(*columns).join(ArticleUrl, ArticleUrl.article == Article.id)
+        .where(ArticleUrl.url == url),
+    ).limit(1)  # fmt: skip
