@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from newscrawl.store import dedup
-from newscrawl.store.contents import id_order
+from newscrawl.store import plan as plan_module
+from newscrawl.store.contents import id_order, item_sighting, refetched_as_stored
 from newscrawl.store.plan import Known, StoredStory, make_plan
 from newscrawl.store.validate import prepare
 from tests.dbs import FETCHED_AT, fixture_paragraphs, make_item
@@ -169,3 +170,40 @@ def test_renderings_of_one_edit_give_one_row_whichever_was_fetched_first() -> No
         kept = update[0].row["text"] if update and update[0].row else early["text"]
         rows.add((None, kept))
     assert len({text for _, text in rows}) == 1
+
+
+EARLIER = FETCHED_AT - timedelta(hours=1)
+MERKUR = ORIGINAL.replace("fr.de", "merkur.de")
+# (case, stored row, the one item, whether the shortcut may answer)
+REFETCHES = [
+    ("the same page again, later", stored(original()), original(fetched_at=LATER), True),
+    ("the same page again, same second", stored(original()), original(), True),
+    ("a row whose canonical was declared earlier",
+     stored(original(), canonical_declared_at=FETCHED_AT), original(fetched_at=LATER), True),
+    ("an earlier fetch than the row's: first_seen_at moves",
+     stored(original()), original(fetched_at=EARLIER), False),
+    ("a row first seen after this fetch", stored(original(), first_seen_at=LATER),
+     original(fetched_at=LATER - timedelta(minutes=1)), False),
+    ("the item declares the canonical", stored(original()),
+     original(fetched_url=MERKUR, fetched_site="merkur.de", fetched_at=LATER), False),
+    ("an edit", stored(original()), original(fetched_at=LATER, text=BODY + " Neu."), False),
+    ("the same id on another portal", stored(original()),
+     original(url=MERKUR, site="merkur.de", fetched_url=MERKUR, fetched_at=LATER), False),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("row", "item", "shortcut"), [c[1:] for c in REFETCHES], ids=[c[0] for c in REFETCHES]
+)
+def test_an_unchanged_refetch_is_planned_as_the_full_rules_plan_it(
+    row: StoredStory, item: dict[str, Any], shortcut: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The shortcut for a stored row fetched again answers only where ``_decide`` would
+    leave the row as it is, and gives the plan ``_decide`` gives."""
+    store = known(row, urls={MERKUR: row.id})
+    assert refetched_as_stored(item_sighting(0, prepare(item)), row) is shortcut
+    fast = plan_of([item], store)
+    monkeypatch.setattr(plan_module, "refetched_as_stored", lambda *args: False)
+    assert fast == plan_of([item], store)
+    if shortcut:
+        assert (fast.updates, fast.story_of, fast.statuses) == ([], {0: row.id}, {0: "unchanged"})

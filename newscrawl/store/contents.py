@@ -91,6 +91,20 @@ def stored_sighting(story: StoredStory) -> Sighting:
     )  # fmt: skip
 
 
+def refetched_as_stored(item: Sighting, stored: StoredStory) -> bool:
+    """The item is the stored row fetched again, unchanged, and the row would stay as it
+    is: same group, URL, site, id and content, no canonical declared by the item, fetched
+    no earlier than the row's fetch and first sighting. ``plan`` then skips the rules."""
+    row = stored_sighting(stored)
+    return (
+        item[1:5] == row[1:5]  # group, url, site, article_id
+        and item.content == row.content
+        and item.declared_at is None
+        and item.rep_key >= row.rep_key
+        and item.fetched_at >= stored.first_seen_at
+    )
+
+
 @dataclass
 class Content:
     sightings: list[Sighting]

@@ -55,6 +55,7 @@ from newscrawl.store.contents import (
     contents_of,
     group_rank,
     item_sighting,
+    refetched_as_stored,
     stored_sighting,
 )
 from newscrawl.store.linking import components, item_order, url_article_id
@@ -172,6 +173,12 @@ def _decide(
 ) -> None:  # fmt: skip
     # The stored row first: on a tie (the same fetch stored again) it stays the row.
     of_item = {i: item_sighting(i, prepared[i]) for i in items}
+    if stored is not None and len(items) == 1 and refetched_as_stored(of_item[items[0]], stored):
+        # Most of a re-crawl: the rules below would leave the row as it is.
+        index, group = items[0], of_item[items[0]].group
+        plan.statuses[index] = _statuses(prepared, of_item, known.by_url, group, set())[index]
+        plan.story_of[index] = stored.id
+        return
     sightings = [stored_sighting(stored)] if stored is not None else []
     sightings += of_item.values()
     groups: dict[str, list[Sighting]] = {}
