@@ -52,6 +52,20 @@ REFETCH = "newscrawl_refetch"
 # Lookups remembered per run (an LRU): pages link the same articles again and again,
 # and a bounded cache keeps a backfill of millions of URLs from growing the process.
 KNOWN_URLS_CACHED = 20_000
+# A callback's output is looked up this many at a time: a sitemap's entries or an
+# article's links in one statement, without holding a whole archive sitemap's requests.
+LOOKUP_CHUNK = 500
+
+
+async def _chunks(outputs: AsyncIterator[Any], size: int) -> AsyncIterator[list[Any]]:
+    chunk: list[Any] = []
+    async for output in outputs:
+        chunk.append(output)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 class IncrementalMiddleware:
@@ -100,17 +114,38 @@ class IncrementalMiddleware:
         self, response: Response, result: AsyncIterator[Any], spider: Any = None
     ) -> AsyncIterator[Any]:
         spider = self.crawler.spider if self.crawler is not None else spider
-        async for output in result:
-            if not isinstance(output, Request):
-                yield output
-                continue
-            pending = [output]
-            while pending:
-                request = pending.pop()
-                if await self._wanted(request):
-                    yield request
-                elif self._walks_stored_links(request):
-                    pending.extend(await self._stored_link_requests(request, spider))
+        async for outputs in _chunks(result, LOOKUP_CHUNK):
+            await self._look_up(outputs)
+            for output in outputs:
+                if not isinstance(output, Request):
+                    yield output
+                    continue
+                pending = [output]
+                while pending:
+                    request = pending.pop()
+                    if await self._wanted(request):
+                        yield request
+                    elif self._walks_stored_links(request):
+                        pending.extend(await self._stored_link_requests(request, spider))
+
+    async def _look_up(self, outputs: list[Any]) -> None:
+        """Ask the store about every article URL of ``outputs`` it was not asked about yet,
+        in one statement, so that ``_wanted`` finds them remembered."""
+        urls = list(dict.fromkeys(
+            output.url for output in outputs
+            if isinstance(output, Request) and output.meta.get(ARTICLE)
+            and output.url not in self._known
+        ))  # fmt: skip
+        if not urls:
+            return
+        try:
+            found = await maybe_deferred_to_future(
+                deferToThread(self.store.stored_fetches, urls, self.retry_rejected)
+            )
+        except StoreError:
+            return  # each URL is then asked on its own, and a failure counted there
+        for url in urls:
+            self._remember(url, found.get(url))
 
     def _walks_stored_links(self, request: Request) -> bool:
         """A backfill (no ``since``) that skips a stored article still follows its body
@@ -132,6 +167,7 @@ class IncrementalMiddleware:
             return []
         requests = list(follow(links))
         self.stats.inc_value("newscrawl/incremental/stored_links_followed", len(requests))
+        await self._look_up(requests)
         return requests
 
     async def _wanted(
@@ -174,10 +210,14 @@ class IncrementalMiddleware:
         stored = await maybe_deferred_to_future(
             deferToThread(self.store.stored_fetch, url, self.retry_rejected)
         )
+        self._remember(url, stored)
+        return stored
+
+    def _remember(self, url: str, stored: StoredFetch | None) -> None:
         self._known[url] = stored
+        self._known.move_to_end(url)
         if len(self._known) > KNOWN_URLS_CACHED:
             self._known.popitem(last=False)
-        return stored
 
     def _lookup_failed(self, exc: StoreError) -> None:
         if not self.stats.get_value("newscrawl/incremental/lookup_failed"):

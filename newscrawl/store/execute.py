@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, Table, bindparam, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from newscrawl.store.lookup import _chunks, _in
+from newscrawl.store.lookup import _chunks, one_of
 from newscrawl.store.models import Article, ArticleUrl, ArticleVersion
 from newscrawl.store.plan import PARTIAL_FIELDS, VERSION_FIELDS, NewStory, Plan, StoryUpdate
 
@@ -44,7 +44,7 @@ def insert_stories(conn: Connection, stories: list[NewStory]) -> set[int]:
         conn.execute(stmt, rows)
         ids = {}
         for chunk in _chunks([story.row["url"] for story in stories]):
-            query = select(Article.id, Article.url).where(_in(conn, Article.url, chunk))
+            query = select(Article.id, Article.url).where(one_of(conn, Article.url, chunk))
             found = conn.execute(query)
             ids.update({row.url: row.id for row in found})
     lost: set[int] = set()

@@ -15,12 +15,13 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple, TypeVar
 
-from sqlalchemy import select, union_all
+from sqlalchemy import Connection, select, union_all
 from sqlalchemy.exc import SQLAlchemyError
 
 from newscrawl.store import deadletter, runs
 from newscrawl.store.engine import database_url, display_url, make_engine, without_password
 from newscrawl.store.errors import is_outage, one_line, store_errors
+from newscrawl.store.lookup import one_of
 from newscrawl.store.models import Article, ArticleUrl, RejectedPage
 from newscrawl.store.revisit import RevisitCandidate, young_articles
 from newscrawl.store.search import index_pending
@@ -192,31 +193,45 @@ class Store:
 
     # --- reads for the crawl -------------------------------------------------------------
     def stored_fetch(self, url: str, retry_rejected: timedelta) -> StoredFetch | None:
-        """The stored fetch of the story published under ``url``, or of a page rejected
-        less than ``retry_rejected`` ago; None if neither. Raises ``StoreError``."""
-        query = _story_under(
-            url, Article.fetched_at, Article.modified_at, Article.http_etag,
+        """``stored_fetches`` for one URL: its stored fetch, or None."""
+        return self.stored_fetches([url], retry_rejected).get(url)
+
+    def stored_fetches(
+        self, urls: Sequence[str], retry_rejected: timedelta
+    ) -> dict[str, StoredFetch]:
+        """URL → the stored fetch of the story published under it, or of a page rejected
+        less than ``retry_rejected`` ago; URLs with neither are left out. Raises
+        ``StoreError``.
+
+        Many URLs in two statements: a sitemap or an article page hands the policy its
+        links together, and one statement per URL (a thread hop and a round trip each)
+        cost 0.3 ms of CPU a URL on SQLite and 0.6 ms of wall time on PostgreSQL."""
+        columns = (
+            Article.fetched_at, Article.modified_at, Article.http_etag,
             Article.http_last_modified,
         )  # fmt: skip
+        found: dict[str, StoredFetch] = {}
         with store_errors(), self.engine.connect() as connection:
-            row = connection.execute(query).first()
-            if row:
-                return StoredFetch(*row)
-            rejected = connection.execute(
-                select(RejectedPage.last_seen_at).where(
-                    RejectedPage.url == url,
-                    RejectedPage.last_seen_at > datetime.now(UTC) - retry_rejected,
+            for asked, *row in connection.execute(_stories_under(connection, urls, *columns)):
+                found.setdefault(asked, StoredFetch(*row))
+            rest = [url for url in urls if url not in found]
+            if rest:
+                rejected = connection.execute(
+                    select(RejectedPage.url, RejectedPage.last_seen_at).where(
+                        one_of(connection, RejectedPage.url, rest),
+                        RejectedPage.last_seen_at > datetime.now(UTC) - retry_rejected,
+                    )
                 )
-            ).first()
-        if rejected is None:
-            return None
-        return StoredFetch(rejected.last_seen_at, None, None, None, rejected=True)
+                for url, seen in rejected:
+                    found[url] = StoredFetch(seen, None, None, None, rejected=True)
+        return found
 
     def stored_links(self, url: str) -> list[str]:
         """The body links of the story published under ``url`` (none if not stored): what
         a backfill that skips the stored page still has to follow. Raises ``StoreError``."""
         with store_errors(), self.engine.connect() as connection:
-            links = connection.execute(_story_under(url, Article.links)).scalar()
+            row = connection.execute(_stories_under(connection, [url], Article.links)).first()
+        links = row[1] if row else None
         return [link["url"] for link in links or () if isinstance(link, dict) and link.get("url")]
 
     def revisit_candidates(
@@ -243,14 +258,15 @@ def refused_outcomes(result: BatchResult) -> list[Any]:
     return [outcome for outcome in result.outcomes if outcome.reason == "db_error"]
 
 
-def _story_under(url: str, *columns: Any) -> Any:
-    """``columns`` of the story published under ``url`` (its own URL or a publication's).
+def _stories_under(connection: Connection, urls: Sequence[str], *columns: Any) -> Any:
+    """``(URL asked, *columns)`` of the stories published under ``urls`` (their own URL or
+    a publication's).
 
     Two indexed lookups: with ``url = ? OR id IN (...)`` PostgreSQL read the whole table
     for every URL not stored (27 ms each in a store of 200,000).
     """
     return union_all(
-        select(*columns).where(Article.url == url),
-        select(*columns).join(ArticleUrl, ArticleUrl.article == Article.id)
-        .where(ArticleUrl.url == url),
-    ).limit(1)  # fmt: skip
+        select(Article.url, *columns).where(one_of(connection, Article.url, urls)),
+        select(ArticleUrl.url, *columns).join(ArticleUrl, ArticleUrl.article == Article.id)
+        .where(one_of(connection, ArticleUrl.url, urls)),
+    )  # fmt: skip

@@ -45,7 +45,7 @@ STATE_COLUMNS = (
 )  # fmt: skip
 
 
-def _in(conn: Connection, column: Any, values: Iterable[Any]) -> ColumnElement[bool]:
+def one_of(conn: Connection, column: Any, values: Iterable[Any]) -> ColumnElement[bool]:
     """``column IN values`` with the values as ONE bound parameter.
 
     An expanding IN of thousands of values costs more to compile than to run; a JSON
@@ -102,7 +102,7 @@ def load(conn: Connection, batch: list[Prepared]) -> Known:
     )
     for column, values in lookups:
         for chunk in _chunks(values):
-            for row in conn.execute(select(*STATE_COLUMNS).where(_in(conn, column, chunk))):
+            for row in conn.execute(select(*STATE_COLUMNS).where(one_of(conn, column, chunk))):
                 if row.id not in known.stories:
                     known.stories[row.id] = _stored(row)
     for story in known.stories.values():
@@ -128,7 +128,7 @@ def _publications(conn: Connection, column: Any, values: set[str]) -> list[Any]:
     rows: list[Any] = []
     for chunk in _chunks(values):
         query = select(ArticleUrl.url, ArticleUrl.article_id, ArticleUrl.article)
-        rows += conn.execute(query.where(_in(conn, column, chunk))).all()
+        rows += conn.execute(query.where(one_of(conn, column, chunk))).all()
     return rows
 
 
@@ -157,7 +157,7 @@ def _near_candidates(conn: Connection, batch: list[Prepared], seen: set[int]) ->
     seen |= near
     rows: list[Any] = []
     for ids in _chunks(sorted(near)):
-        rows += conn.execute(select(*STATE_COLUMNS).where(_in(conn, Article.id, ids))).all()
+        rows += conn.execute(select(*STATE_COLUMNS).where(one_of(conn, Article.id, ids))).all()
     return rows
 
 
@@ -196,7 +196,7 @@ def _band_matches(conn: Connection, chunk: list[Prepared], probe_sets: list[set[
     # PostgreSQL reads each band's (band, published_at) index for both (a BitmapOr).
     return union_all(*(
         select(Article.id, Article.simhash).where(
-            _in(conn, getattr(Article, f"simhash_band{no}"), values), *dated
+            one_of(conn, getattr(Article, f"simhash_band{no}"), values), *dated
         )
         for no, values in enumerate(probe_sets)
     ))  # fmt: skip

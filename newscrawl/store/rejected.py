@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import Connection, case, delete, func
 from sqlalchemy.dialects import postgresql, sqlite
 
-from newscrawl.store.lookup import _chunks, _in
+from newscrawl.store.lookup import _chunks, one_of
 from newscrawl.store.models import MAX_URL_LENGTH, RejectedPage
 from newscrawl.store.validate import ItemError, _date, _string
 
@@ -112,4 +112,4 @@ def upsert(conn: Connection, pages: list[dict[str, Any]]) -> None:
 def forget(conn: Connection, urls: Iterable[str]) -> None:
     """Delete the rows of ``urls``: they are stored as articles now."""
     for chunk in _chunks(urls):
-        conn.execute(delete(RejectedPage).where(_in(conn, RejectedPage.url, chunk)))
+        conn.execute(delete(RejectedPage).where(one_of(conn, RejectedPage.url, chunk)))
