@@ -50,9 +50,12 @@ def one_of(conn: Connection, column: Any, values: Iterable[Any]) -> ColumnElemen
 
     An expanding IN of thousands of values costs more to compile than to run; a JSON
     array (SQLite ``json_each``) or an array (PostgreSQL ``= ANY``) keeps the statement
-    constant and still uses the column's index.
+    constant and still uses the column's index. One value is a plain ``=``: a redirect's
+    lookup is one URL, and unpacking an array for it cost half again as much.
     """
     values = list(values)
+    if len(values) == 1:
+        return column == values[0]
     if conn.dialect.name == "postgresql":
         if isinstance(column.type, Integer):
             # Sent in the array's text form: psycopg dumps a list element by element in
