@@ -69,6 +69,9 @@ async def _chunks(outputs: AsyncIterator[Any], size: int) -> AsyncIterator[list[
 
 
 class IncrementalMiddleware:
+    SAYS_WHAT_RUNS = True
+    """Logs the run's kind at the start (the redirect middleware's copy does not)."""
+
     def __init__(
         self, store: Store, stats: StatsCollector, window: timedelta, retry_rejected: timedelta
     ) -> None:
@@ -102,6 +105,8 @@ class IncrementalMiddleware:
                 getattr(spider, "since", None), self.window,
                 lambda: self.store.backfill_finished(spider.name),
             )  # fmt: skip
+        if not self.SAYS_WHAT_RUNS:
+            return
         if self.since:
             logger.info("Incremental run: sources' entries older than %s are skipped", self.since)
         else:
@@ -241,6 +246,7 @@ class IncrementalRedirectMiddleware(IncrementalMiddleware):
     """
 
     REDIRECTS = (301, 302, 303, 307, 308)
+    SAYS_WHAT_RUNS = False
 
     async def process_response(self, request: Request, response: Response, spider: Any) -> Any:
         location = response.headers.get(b"Location")
