@@ -23,7 +23,7 @@ _SKIP = re.compile(
     r"SET|SHOW|CREATE|DROP|ALTER|select pg_|SELECT pg_|select current_schema|select version)",
     re.I,
 )
-BIG_TABLES = ("articles", "article_urls", "article_versions")
+BIG_TABLES = ("articles", "article_urls", "article_versions", "crawl_runs")
 _TABLES = "|".join(BIG_TABLES)
 # SQLite: a table scan, or an index scan that reads the row of every entry; a scan of a
 # covering index reads the narrow entries alone (40-60 bytes a story, not ~4 KB).

@@ -28,7 +28,7 @@ def test_new_database_is_created_at_head(db_url: str) -> None:
     engine = make_engine(db_url)
     migrate(engine)
     migrate(engine)  # idempotent
-    assert _revision(engine) == "0011"
+    assert _revision(engine) == "0012"
     tables = set(inspect(engine).get_table_names())
     expected = {"articles", "article_urls", "article_versions", "crawl_runs", "rejected_pages"}
     assert expected <= tables
@@ -71,7 +71,7 @@ def test_old_database_is_upgraded_and_keeps_its_rows(db_url: str) -> None:
     # Written as a 0001-era store wrote it (write_batch now also needs rejected_pages).
     insert_old_rows(engine, [prepare(make_item()).hashed_row()])
     migrate(engine)
-    assert _revision(engine) == "0011"
+    assert _revision(engine) == "0012"
     assert [row["article_id"] for row in search(engine, "Ambrosia")] == ["93036630"]
     engine.dispose()
 

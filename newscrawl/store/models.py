@@ -225,6 +225,10 @@ class CrawlRun(Base):
     """One crawl: when, which spider and arguments, how it ended, what it stored."""
 
     __tablename__ = "crawl_runs"
+    __table_args__ = (
+        Index("ix_crawl_runs_status_spider", "status", "spider"),
+        Index("ix_crawl_runs_started_at", "started_at", "id"),
+    )
 
     id: Mapped[int] = mapped_column(IdType, primary_key=True, doc="Surrogate key.")
     started_at: Mapped[datetime] = mapped_column(doc="Spider opened.")
