@@ -35,6 +35,7 @@ import psycopg
 from psycopg.types.json import Jsonb
 from sqlalchemy.engine import make_url
 
+from benchmarks._bulk_runs import RUNS_A_YEAR, load_runs
 from newscrawl.store import make_engine, migrate
 from newscrawl.store.dedup import bands, to_signed
 from newscrawl.store.search import SEARCH_VECTOR
@@ -177,8 +178,11 @@ class BuildReport:
     seconds: dict[str, float]
 
 
-def build(url: str, count: int, now: datetime | None = None, seed: int = 1) -> BuildReport:
-    """Create the schema at ``url`` (an empty database) and load ``count`` stories."""
+def build(
+    url: str, count: int, now: datetime | None = None, seed: int = 1, runs: int = RUNS_A_YEAR
+) -> BuildReport:
+    """Create the schema at ``url`` (an empty database), load ``count`` stories and
+    ``runs`` cron runs (a year's by default)."""
     now = now or datetime.now(UTC)
     engine = make_engine(url)
     migrate(engine)
@@ -186,7 +190,9 @@ def build(url: str, count: int, now: datetime | None = None, seed: int = 1) -> B
     stories = Stories(count, now, seed)
     backend = make_url(url).get_backend_name()
     loader = _load_sqlite if backend == "sqlite" else _load_postgresql
-    return loader(url, stories)
+    report = loader(url, stories)
+    load_runs(url, now, runs)
+    return report
 
 
 def _sqlite_value(name: str, value: Any) -> Any:

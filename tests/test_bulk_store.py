@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from benchmarks._bulk_store import FIRST_ONLINE_ID, Stories, build
 from newscrawl.store import make_engine, search, write_batch
-from newscrawl.store.models import Article, ArticleUrl, ArticleVersion
+from newscrawl.store.models import Article, ArticleUrl, ArticleVersion, CrawlRun
 from newscrawl.store.query import Filters, find_story
 from newscrawl.store.stats import stats
 
@@ -24,20 +24,21 @@ NOW = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
 
 
 def test_a_loaded_store_is_one_the_store_reads_searches_and_writes(db_url: str) -> None:
-    report = build(db_url, COUNT, now=NOW)
+    report = build(db_url, COUNT, now=NOW, runs=96)
     engine = make_engine(db_url)
     try:
         with engine.connect() as conn:
             counted = [
                 conn.execute(select(func.count()).select_from(table)).scalar()
-                for table in (Article, ArticleUrl, ArticleVersion)
+                for table in (Article, ArticleUrl, ArticleVersion, CrawlRun)
             ]
             oldest, newest = conn.execute(
                 select(func.min(Article.published_at), func.max(Article.published_at))
             ).one()
             sites = conn.execute(select(func.count(Article.site.distinct()))).scalar()
             texts = conn.execute(select(Article.id, Article.text)).all()
-        assert counted == [COUNT, report.urls, 10]  # a prior version for 1 story in 30
+        # a prior version for 1 story in 30; a day of cron runs
+        assert counted == [COUNT, report.urls, 10, 96]
         assert COUNT < report.urls < COUNT * 1.5
         assert (oldest, sites) == (NOW - timedelta(days=365), 36)
         assert NOW - timedelta(days=2) < newest < NOW
