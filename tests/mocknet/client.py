@@ -14,6 +14,7 @@ import lxml.etree
 import lxml.html
 
 SITEMAP_NS = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}
+RSS_NS = {"r": "http://purl.org/rss/1.0/"}
 
 
 class Fetched:
