@@ -143,14 +143,6 @@ class Plan:
     """Item index → its story (as in ``UrlRow.story``)."""
 
 
-# --- small pure helpers ------------------------------------------------------------------
-
-
-def url_id(url: str, prep: Prepared) -> str | None:
-    """The id ``article_urls`` records for one URL of an item: the id in the URL."""
-    return url_article_id(url) or prep.article_id
-
-
 # --- deciding -----------------------------------------------------------------------------
 
 
@@ -294,10 +286,10 @@ def _url_rows(plan: Plan, prepared: dict[int, Prepared]) -> None:
         for url, site in prep.url_sites().items():
             row = rows.get(url)
             if row is None:
+                article_id = url_article_id(url) or prep.article_id  # the id in the URL
                 rows[url] = UrlRow(
-                    url, site, url_id(url, prep), prep.fetched_at, prep.fetched_at,
-                    plan.story_of[index],
-                )  # fmt: skip
+                    url, site, article_id, prep.fetched_at, prep.fetched_at, plan.story_of[index]
+                )
             else:
                 row.first_seen_at = min(row.first_seen_at, prep.fetched_at)
                 row.last_seen_at = max(row.last_seen_at, prep.fetched_at)
