@@ -97,7 +97,8 @@ def refetched_as_stored(item: Sighting, stored: StoredStory) -> bool:
     no earlier than the row's fetch and first sighting. ``plan`` then skips the rules."""
     row = stored_sighting(stored)
     return (
-        item[1:5] == row[1:5]  # group, url, site, article_id
+        (item.group, item.url, item.site, item.article_id)
+        == (row.group, row.url, row.site, row.article_id)
         and item.content == row.content
         and item.declared_at is None
         and item.rep_key >= row.rep_key
