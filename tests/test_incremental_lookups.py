@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from collections import Counter
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from scrapy import Request
+from scrapy.utils.test import get_crawler
 from sqlalchemy.engine import Engine
 
 from newscrawl import incremental
@@ -20,14 +20,6 @@ from tests.dbs import make_item
 
 UNKNOWN = [f"https://www.fr.de/politik/neu-{94_100_000 + n}.html" for n in range(LOOKUP_CHUNK + 99)]
 REJECTED = "https://www.fr.de/politik/kaputt-94099999.html"
-
-
-class Stats(Counter):
-    def inc_value(self, key: str, count: int = 1) -> None:
-        self[key] += count
-
-    def get_value(self, key: str) -> int:
-        return self[key]
 
 
 async def _now(value: Any) -> Any:
@@ -68,7 +60,8 @@ def test_a_callbacks_links_are_looked_up_a_chunk_at_a_time(
     # No thread pool outside a crawl: the store is asked in this thread.
     monkeypatch.setattr(incremental, "deferToThread", lambda call, *args: _now(call(*args)))
     monkeypatch.setattr(incremental, "maybe_deferred_to_future", lambda awaitable: awaitable)
-    stats = Stats()
+    stats = get_crawler().stats  # Scrapy's own collector, as a crawl's
+    assert stats is not None
     middleware = IncrementalMiddleware(store, stats, timedelta(hours=72), timedelta(hours=24))
     middleware.since = datetime(2000, 1, 1, tzinfo=UTC)
     sitemap = Request("https://www.fr.de/sitemap.xml")
@@ -83,7 +76,7 @@ def test_a_callbacks_links_are_looked_up_a_chunk_at_a_time(
         UNKNOWN[LOOKUP_CHUNK - 3 :],
     ]
     assert one_at_a_time == []
-    assert stats == {
+    assert stats.get_stats() == {
         "newscrawl/incremental/skipped/already_stored": 2,
         "newscrawl/incremental/skipped/rejected_recently": 1,
     }
