@@ -6,7 +6,8 @@ feeds and sitemaps are generated lazily by id, so 50,000 articles cost no memory
 
 Regular articles: ``articles_per_portal`` per portal, index 0 newest, one every 23 minutes
 network-wide. Online id ``91_000_000 + 8 * index + portal`` (so an id names its portal).
-Special cases have fixed ids ``93_...`` (see :class:`Specials`); outside-host pages ``95_...``.
+Special cases have fixed ids ``93_...`` (see :class:`~tests.mocknet.specials.Specials`);
+outside-host pages ``95_...``.
 
 With ``archive_epoch`` (off by default) the regular articles are an archive of two years
 up to that time instead: ids grow with time as on the real network (``96_...``, index 0
@@ -21,8 +22,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from tests.mocknet import text
+
+if TYPE_CHECKING:
+    from tests.mocknet.specials import Specials
 
 BERLIN_SUMMER = timezone(timedelta(hours=2))
 EPOCH = datetime(2024, 5, 2, 12, 0, tzinfo=BERLIN_SUMMER)
@@ -98,52 +103,9 @@ class ArticleMeta:
     layout: str
     """``"2024"`` (fr.de-2024-ambrosia.html furniture) or ``"2020"`` (fr.de-2020-nordkorea)."""
     kind: str = "regular"
-    """``"regular"`` or the name of a :class:`Specials` field."""
+    """``"regular"`` or the name of a field of :class:`~tests.mocknet.specials.Specials`."""
     index: int = -1
     encoding: str = "utf-8"
-
-
-@dataclass(frozen=True)
-class Specials:
-    """The special cases, by URL. Each says whether a complete crawl stores it."""
-
-    syndicated_id: str
-    syndicated_original: str
-    """(a) Original on extratipp.com; STORED, under this URL."""
-    syndicated_copy: str
-    """(a) Same id on fr.de, ``rel=canonical`` -> original; not stored under its own URL."""
-    redirect_old: str
-    """(b) Old slug, 301 -> ``redirect_new``; in merkur's RSS feed and news sitemap, on its
-    home page and in one body. The current URL is listed nowhere: only the redirect leads there."""
-    redirect_new: str
-    """(b) STORED."""
-    tracking_link: str
-    """(c) ``?utm_source=rss...#id-Comments`` link to a regular article (fr.de home, one body)."""
-    tracking_target: str
-    outside_urls: frozenset[str]
-    """(d) Article-shaped pages on the outside host; linked; must never be requested."""
-    disallowed: str
-    """(e) Under robots.txt ``Disallow: /intern/``; linked and in fr.de's sitemap; never fetched."""
-    external_canonical_page: str
-    """(f) merkur.de page whose canonical is on the outside host; STORED under this URL."""
-    external_canonical: str
-    body_link_only: str
-    """(g) 24auto.de article linked only from ``body_link_source``'s body; STORED."""
-    body_link_source: str
-    gzip_only: str
-    """(h) merkur.de article listed only in the nested, gzip-compressed sitemap; STORED."""
-    gzip_sitemap: str
-    broken_feed: str
-    """(i) 24auto.de section feed in the registry that answers 404."""
-    malformed_sitemap: str
-    """(i) 24auto.de child sitemap (in its index) that is not XML."""
-    binary_page: str
-    """(j) extratipp.com article URL serving binary junk as text/html; not stored."""
-    empty_page: str
-    """(j) extratipp.com article URL serving an empty body; not stored."""
-    latin1_page: str
-    """(k) merkur.de article served as ISO-8859-1 with umlauts; STORED."""
-    latin1_title: str
 
 
 @dataclass

@@ -7,11 +7,11 @@ listing and body.
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from tests.mocknet import text
-from tests.mocknet.spec import DISALLOWED_PREFIX, EPOCH, STEP, ArticleMeta, Specials
+from tests.mocknet.spec import DISALLOWED_PREFIX, EPOCH, STEP, ArticleMeta
 
 if TYPE_CHECKING:
     from tests.mocknet.spec import NetworkSpec
@@ -19,6 +19,50 @@ if TYPE_CHECKING:
 SYNDICATED_ID = "93036630"
 SYNDICATED_SLUG = "ambrosia-giftig-garten-allergische-reaktionen-pflanze-erkennen-bekaempfen"
 LATIN1_TITLE = "Größte Übung für Münchner Bäcker: Weißwürste, Brezn und Äpfel in Schwabing"
+
+
+@dataclass(frozen=True)
+class Specials:
+    """The special cases, by URL. Each says whether a complete crawl stores it."""
+
+    syndicated_id: str
+    syndicated_original: str
+    """(a) Original on extratipp.com; STORED, under this URL."""
+    syndicated_copy: str
+    """(a) Same id on fr.de, ``rel=canonical`` -> original; not stored under its own URL."""
+    redirect_old: str
+    """(b) Old slug, 301 -> ``redirect_new``; in merkur's RSS feed and news sitemap, on its
+    home page and in one body. The current URL is listed nowhere: only the redirect leads there."""
+    redirect_new: str
+    """(b) STORED."""
+    tracking_link: str
+    """(c) ``?utm_source=rss...#id-Comments`` link to a regular article (fr.de home, one body)."""
+    tracking_target: str
+    outside_urls: frozenset[str]
+    """(d) Article-shaped pages on the outside host; linked; must never be requested."""
+    disallowed: str
+    """(e) Under robots.txt ``Disallow: /intern/``; linked and in fr.de's sitemap; never fetched."""
+    external_canonical_page: str
+    """(f) merkur.de page whose canonical is on the outside host; STORED under this URL."""
+    external_canonical: str
+    body_link_only: str
+    """(g) 24auto.de article linked only from ``body_link_source``'s body; STORED."""
+    body_link_source: str
+    gzip_only: str
+    """(h) merkur.de article listed only in the nested, gzip-compressed sitemap; STORED."""
+    gzip_sitemap: str
+    broken_feed: str
+    """(i) 24auto.de section feed in the registry that answers 404."""
+    malformed_sitemap: str
+    """(i) 24auto.de child sitemap (in its index) that is not XML."""
+    binary_page: str
+    """(j) extratipp.com article URL serving binary junk as text/html; not stored."""
+    empty_page: str
+    """(j) extratipp.com article URL serving an empty body; not stored."""
+    latin1_page: str
+    """(k) merkur.de article served as ISO-8859-1 with umlauts; STORED."""
+    latin1_title: str
+
 
 # (kind, domain, id, section dir, title, layout, zr) of the special articles with a page
 _SPECIAL_PAGES = (
