@@ -24,8 +24,8 @@ from typing import Any
 
 from benchmarks import _databases as databases
 from benchmarks import _fundus as fundus
-from benchmarks import _report as report
 from benchmarks._measure import measure, process_cpu_seconds
+from benchmarks._records import NO_DATABASE, CeilingRun, CrawlRun
 from benchmarks._stats import EXTENSION as STATS_EXTENSION
 from newscrawl import settings as project_settings
 from tests.mocknet import MockNetwork
@@ -94,7 +94,7 @@ def fetch_pages(urls: list[str], limit: int, into: Path) -> None:
         list(pool.map(fetch, enumerate(sample)))
 
 
-def run_ceiling(pages: Path, workdir: Path, repeat: int) -> report.CeilingRun:
+def run_ceiling(pages: Path, workdir: Path, repeat: int) -> CeilingRun:
     out = workdir / f"ceiling-{repeat}.json"
     log_path = workdir / f"ceiling-{repeat}.log"
     command = [sys.executable, "-m", "benchmarks._ceiling", str(pages), str(out)]
@@ -102,7 +102,7 @@ def run_ceiling(pages: Path, workdir: Path, repeat: int) -> report.CeilingRun:
     if measured.returncode != 0:
         raise databases.BenchmarkError(f"the ceiling loop failed; see {log_path}")
     result = json.loads(out.read_text())
-    return report.CeilingRun(repeat, result["pages"], result["extracted"], result["wall"],
+    return CeilingRun(repeat, result["pages"], result["extracted"], result["wall"],
                              result["cpu"])  # fmt: skip
 
 
@@ -143,8 +143,8 @@ def baseline_command(registry: Path, db_url: str, run_dir: Path) -> list[str]:
 def run_crawl(
     crawler: str, database: str, repeat: int, net: MockNetwork, args: argparse.Namespace,
     workdir: Path, mock_pid: int | None,
-) -> report.CrawlRun:  # fmt: skip
-    name = f"{crawler}-{database}-{repeat}".replace(report.NO_DATABASE, "none")
+) -> CrawlRun:  # fmt: skip
+    name = f"{crawler}-{database}-{repeat}".replace(NO_DATABASE, "none")
     run_dir = workdir / re.sub(r"[^A-Za-z0-9_.-]", "_", name)
     run_dir.mkdir()
     net.reset_requests()  # the mock's request log would otherwise grow over all runs
@@ -176,7 +176,7 @@ def run_crawl(
     write_seconds = stats.get(STORE_WRITE_SECONDS if mine else "baseline/write_seconds")
     downloads = fundus.article_downloads(r.url for r in net.requests() if r.status == 200)
     expected, peaks = net.expected_urls, measured.peaks
-    return report.CrawlRun(
+    return CrawlRun(
         crawler=crawler, database=database, repeat=repeat, returncode=measured.returncode,
         expected=len(expected), stored=len(stored), missing=len(expected - set(stored)),
         unexpected=sum(1 for url in stored if url not in expected) + len(stored)

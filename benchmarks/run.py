@@ -46,6 +46,7 @@ from benchmarks import _databases as databases  # noqa: E402
 from benchmarks import _fundus as fundus  # noqa: E402
 from benchmarks import _report as report  # noqa: E402
 from benchmarks import _runs as runs  # noqa: E402
+from benchmarks._records import NO_DATABASE, CeilingRun, CrawlRun  # noqa: E402
 from tests.mocknet import MockNetwork  # noqa: E402
 from tests.mocknet.spec import PORTALS  # noqa: E402
 
@@ -114,8 +115,8 @@ def log(message: str) -> None:
 
 # --- the whole benchmark -----------------------------------------------------------------
 def benchmark(args: argparse.Namespace, workdir: Path) -> tuple[list[Any], list[Any]]:
-    crawls: list[report.CrawlRun] = []
-    ceilings: list[report.CeilingRun] = []
+    crawls: list[CrawlRun] = []
+    ceilings: list[CeilingRun] = []
     per_portal = max(5, math.ceil(args.articles / len(PORTALS)))
     crawlers = ["newscrawl", *(v.name for v in args.variants)]
     crawlers += [] if args.only_newscrawl else ["baseline"]
@@ -131,7 +132,7 @@ def benchmark(args: argparse.Namespace, workdir: Path) -> tuple[list[Any], list[
                 ceilings.append(runs.run_ceiling(pages, workdir, repeat))
                 log(f"[{repeat}/{args.repeat}] ceiling: "
                     f"{ceilings[-1].pages_per_second:.1f} pages/s")  # fmt: skip
-            order = [("fundus", report.NO_DATABASE)] if args.fundus else []
+            order = [("fundus", NO_DATABASE)] if args.fundus else []
             order += [(crawler, database) for database in args.databases for crawler in crawlers]
             for crawler, database in order:
                 run = runs.run_crawl(crawler, database, repeat, net, args, workdir, mock_pid)
@@ -209,7 +210,7 @@ def main(argv: list[str] | None = None) -> int:
     return 1 if failed else 0
 
 
-def _mock_ms_per_page(crawls: list[report.CrawlRun]) -> float:
+def _mock_ms_per_page(crawls: list[CrawlRun]) -> float:
     return statistics.median(c.mock_cpu / c.expected * 1000 for c in crawls) if crawls else 0.0
 
 

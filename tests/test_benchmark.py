@@ -19,6 +19,7 @@ from benchmarks import _fundus as fundus
 from benchmarks import _report as report
 from benchmarks import _runs as runs_module
 from benchmarks._measure import ProcessPeaks, measure
+from benchmarks._records import CrawlRun
 from benchmarks.fundus_peer import PublisherSpec, publisher_specs
 from tests.mocknet import MockNetwork
 from tests.mocknet.registry import registry_toml
@@ -53,8 +54,8 @@ def test_a_variant_is_a_label_and_settings(text: str, expected: object) -> None:
     assert ((variant.name, variant.settings), variant.checkout) == (expected, REPO)
 
 
-def _run(crawler: str, repeat: int, wall: float, cpu: float, tree: int) -> report.CrawlRun:
-    return report.CrawlRun(
+def _run(crawler: str, repeat: int, wall: float, cpu: float, tree: int) -> CrawlRun:
+    return CrawlRun(
         crawler=crawler, database="sqlite", repeat=repeat, returncode=0, expected=100,
         stored=100, missing=0, unexpected=0, wall=wall, cpu=cpu, main_rss=tree, worker_rss=0,
         write_seconds=None, mock_cpu=0.0, tree_rss=tree,
