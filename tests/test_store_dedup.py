@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -144,3 +145,26 @@ def test_signed_storage_round_trips() -> None:
         signed = dedup.to_signed(value)
         assert -(1 << 63) <= signed < 1 << 63
         assert dedup.from_signed(signed) == value
+
+
+DAY = datetime(2024, 4, 26, 18, 44, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "near"),
+    [
+        (DAY, DAY, True),
+        (DAY, DAY + timedelta(days=7), True),
+        (DAY + timedelta(days=7), DAY, True),
+        (DAY, DAY + timedelta(days=7, seconds=1), False),
+        (DAY - timedelta(days=7, seconds=1), DAY, False),
+        (DAY, DAY + timedelta(days=400), False),
+        (None, DAY, True),
+        (DAY, None, True),
+        (None, None, True),
+    ],
+)  # fmt: skip
+def test_copies_are_published_within_a_week_of_each_other_or_undated(
+    a: datetime | None, b: datetime | None, near: bool
+) -> None:
+    assert dedup.near_in_time(a, b) is near

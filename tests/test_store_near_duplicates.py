@@ -53,7 +53,7 @@ def test_near_duplicates_are_looked_for_within_a_week_of_publication(
     db_engine: Engine, days_later: int, status: str, mixed: bool
 ) -> None:
     """Copies run within days of each other; the lookup is bounded so it does not grow
-    with the archive (newscrawl.store.lookup.NEAR_DUPLICATE_WINDOW), per item even when
+    with the archive (newscrawl.store.dedup.NEAR_DUPLICATE_WINDOW), per item even when
     the batch holds stories of other months, as a crawl's batches do."""
     paragraphs = fixture_paragraphs()["nordkorea"]
     original = make_item(article_id="13747005", text="\n".join(paragraphs))
@@ -71,6 +71,34 @@ def test_near_duplicates_are_looked_for_within_a_week_of_publication(
     write_batch(db_engine, [original])
     assert write_batch(db_engine, [copy, *others]).outcomes[0].status == status
     assert count_rows(db_engine, Article) == (1 if status == "duplicate" else 2) + len(others)
+
+
+@pytest.mark.parametrize(("days_later", "stories"), [(7, 1), (8, 2)])
+@pytest.mark.parametrize("batches", ["one batch", "two batches", "copy first"])
+def test_a_copy_is_one_story_with_its_original_whatever_the_batches(
+    db_engine: Engine, days_later: int, stories: int, batches: str
+) -> None:
+    """The week is part of what a near-duplicate is (``dedup.near_in_time``), not only of
+    the lookup's window: a copy eight days later was one story with its original when
+    both came in one batch, and two when they came in two."""
+    paragraphs = fixture_paragraphs()["nordkorea"]
+    original = make_item(article_id="13747005", text="\n".join(paragraphs))
+    copy_url = "https://www.hna.de/politik/kim-jong-un-zurueck-91234567.html"
+    copy = make_item(
+        article_id="91234567", site="hna.de", url=copy_url, fetched_url=copy_url,
+        fetched_site="hna.de", text=_syndicated(paragraphs),
+        published_at=original["published_at"] + timedelta(days=days_later),
+    )  # fmt: skip
+    order = {
+        "one batch": [[original, copy]],
+        "two batches": [[original], [copy]],
+        "copy first": [[copy], [original]],
+    }[batches]
+    for batch in order:
+        write_batch(db_engine, batch)
+    assert count_rows(db_engine, Article) == stories
+    urls = publication_urls(db_engine)
+    assert (urls[copy_url][0] == urls[original["url"]][0]) is (stories == 1)
 
 
 @pytest.mark.parametrize(

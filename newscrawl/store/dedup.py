@@ -40,6 +40,12 @@ Two hashes within 7 bits have at least one band that differs in at most one bit 
 they would differ in 8), so probing each band's value and its 16 one-bit neighbours
 (``probes``) is an indexed ``IN`` query that cannot miss a match; the exact distance is
 then checked in Python.
+
+Time: two stories are near-duplicates only if they were published within
+``NEAR_DUPLICATE_WINDOW`` of each other, or one of them has no date (``near_in_time``).
+Syndicated copies run within days of each other, and the rule is part of the relation,
+not only of the lookup's window: were it only the window's, a copy published eight days
+after its original would be one story with it in one batch and two in two batches.
 """
 
 from __future__ import annotations
@@ -47,6 +53,7 @@ from __future__ import annotations
 import hashlib
 import re
 import struct
+from datetime import datetime, timedelta
 
 SHINGLE_WORDS = 3
 BITS = 64
@@ -54,6 +61,8 @@ BANDS = 4
 BAND_BITS = BITS // BANDS
 MAX_DISTANCE = 7
 """Largest Hamming distance that still counts as the same story (see module docstring)."""
+NEAR_DUPLICATE_WINDOW = timedelta(days=7)
+"""How far apart in publication two copies of one story may be (see ``near_in_time``)."""
 MIN_WORDS = 80
 """Texts shorter than this are never near-dup matched: too few shingles for a stable hash
 (short agency briefs and ticker items differ in a few words and would collide)."""
@@ -132,6 +141,12 @@ def probes(band: int) -> list[int]:
     bands differed in two or more bits the hashes would be at least 8 bits apart.
     """
     return [band, *[band ^ flip for flip in _FLIPS]]
+
+
+def near_in_time(a: datetime | None, b: datetime | None) -> bool:
+    """Whether stories published at ``a`` and ``b`` may be copies of each other: within
+    ``NEAR_DUPLICATE_WINDOW``, or either date unknown (an undated story matches any)."""
+    return a is None or b is None or abs(a - b) <= NEAR_DUPLICATE_WINDOW
 
 
 def distance(a: int, b: int) -> int:

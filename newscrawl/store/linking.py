@@ -8,6 +8,7 @@ are never joined.
 
 from __future__ import annotations
 
+from datetime import datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -62,22 +63,28 @@ class _Components:
         return True
 
 
-def _band_index(known: Known) -> dict[tuple[int, int], list[Any]]:
-    index: dict[tuple[int, int], list[Any]] = {}
+BandIndex = dict[tuple[int, int], list[tuple[Any, int, datetime | None]]]
+"""(band number, band) → (node, SimHash, published) of the stories and items seen."""
+
+
+def _band_index(known: Known) -> BandIndex:
+    index: BandIndex = {}
     for story in sorted(known.stories.values(), key=lambda s: s.id):
         if story.simhash is not None:
+            entry = (("s", story.id), story.simhash, story.published_at)
             for band_no, band in enumerate(dedup.bands(story.simhash)):
-                index.setdefault((band_no, band), []).append((("s", story.id), story.simhash))
+                index.setdefault((band_no, band), []).append(entry)
     return index
 
 
-def _near(index: dict[tuple[int, int], list[Any]], simhash: int) -> list[Any]:
-    """Nodes within ``MAX_DISTANCE`` of ``simhash``, nearest first (ties by node)."""
+def _near(index: BandIndex, simhash: int, published: datetime | None) -> list[Any]:
+    """Nodes within ``MAX_DISTANCE`` of ``simhash`` and near in time (``dedup.near_in_time``),
+    nearest first (ties by node)."""
     found: dict[Any, int] = {}
     for band_no, band in enumerate(dedup.bands(simhash)):
         for probe in dedup.probes(band):
-            for node, other in index.get((band_no, probe), ()):
-                if node not in found:
+            for node, other, other_published in index.get((band_no, probe), ()):
+                if node not in found and dedup.near_in_time(published, other_published):
                     distance = dedup.distance(simhash, other)
                     if distance <= dedup.MAX_DISTANCE:
                         found[node] = distance
@@ -106,18 +113,18 @@ def components(prepared: dict[int, Prepared], known: Known) -> dict[Any, list[An
                 first_by_key[key] = node
     # Then near-duplicates, for items no URL or id tied to a stored story: against the
     # stored stories (however they were found) and the batch's other such items.
-    index_: dict[tuple[int, int], list[Any]] | None = None
+    index_: BandIndex | None = None
     for index in order:
         prep = prepared[index]
         if index in linked or prep.simhash is None:
             continue
         if index_ is None:  # built once, and only when an item needs it
             index_ = _band_index(known)
-        node = ("i", index)
-        for other in _near(index_, prep.simhash):
+        node, published = ("i", index), prep.row.get("published_at")
+        for other in _near(index_, prep.simhash, published):
             comps.union(node, other)
         for band_no, band in enumerate(dedup.bands(prep.simhash)):
-            index_.setdefault((band_no, band), []).append((node, prep.simhash))
+            index_.setdefault((band_no, band), []).append((node, prep.simhash, published))
     members: dict[Any, list[Any]] = {}
     for node in [("i", i) for i in order] + [("s", s) for s in sorted(known.stories)]:
         members.setdefault(comps.find(node), []).append(node)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
-from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -29,6 +28,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.types import NullType
 
 from newscrawl.store import dedup
+from newscrawl.store.dedup import NEAR_DUPLICATE_WINDOW
 from newscrawl.store.linking import lookup_ids
 from newscrawl.store.models import Article, ArticleUrl
 from newscrawl.store.plan import Known, StoredStory
@@ -36,8 +36,6 @@ from newscrawl.store.validate import Prepared
 
 CHUNK = 5000
 """Values per lookup query, to bound the size of one statement."""
-NEAR_DUPLICATE_WINDOW = timedelta(days=7)
-"""How far apart in publication two copies of one story may be (see _published_window)."""
 STATE_COLUMNS = (
     Article.id, Article.url, Article.site, Article.article_id, Article.published_at,
     Article.modified_at, Article.fetched_at, Article.first_seen_at, Article.content_hash,
