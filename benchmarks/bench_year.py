@@ -45,7 +45,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks import _plans  # noqa: E402
-from benchmarks._bulk_store import Stories, build, portals  # noqa: E402
+from benchmarks._bulk_store import build  # noqa: E402
+from benchmarks._bulk_stories import Stories, portals  # noqa: E402
 from benchmarks._databases import DEFAULT_PG_SERVER, fresh_database  # noqa: E402
 from newscrawl.incremental import run_since  # noqa: E402
 from newscrawl.store import Store, fingerprint, make_engine, migrate  # noqa: E402
@@ -59,7 +60,7 @@ WINDOW = timedelta(hours=72)
 WORDS = {"common": ("word", 0), "frequent": ("word", 600), "topic": ("topic", 20),
          "rare": ("topic", 2000)}  # fmt: skip
 """Words by their rank in the loader's Zipf vocabularies: in nearly every story, in 1 in 8,
-in 1 in 60, in 1 in 6,000 (see ``_bulk_store.Stories``)."""
+in 1 in 60, in 1 in 6,000 (see ``_bulk_stories.Stories``)."""
 
 
 def median_of(runs: int, call: Callable[[], float]) -> float:

@@ -13,7 +13,8 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from benchmarks._bulk_store import FIRST_ONLINE_ID, Stories, build
+from benchmarks._bulk_store import ARTICLE_COLUMNS, build
+from benchmarks._bulk_stories import FIRST_ONLINE_ID, Stories
 from newscrawl.store import make_engine, search, write_batch
 from newscrawl.store.models import Article, ArticleUrl, ArticleVersion, CrawlRun
 from newscrawl.store.query import Filters, find_story
@@ -71,3 +72,11 @@ def _item(row: Any) -> dict[str, Any]:
     item = {name: getattr(row, name) for name in fields}
     item.update(fetched_url=row.url, fetched_site=row.site, fetched_at=row.fetched_at)
     return item
+
+
+def test_a_store_of_a_week_spreads_its_stories_over_the_week() -> None:
+    """``span``: the store of a week that issue 14's comparison builds (same rate)."""
+    published = ARTICLE_COLUMNS.index("published_at")
+    (chunk,) = Stories(7 * 24, NOW, span=timedelta(days=7)).chunks()
+    dates = [row[published] for row in chunk.articles]
+    assert dates == [NOW - timedelta(days=7) + timedelta(hours=n) for n in range(7 * 24)]
