@@ -20,6 +20,7 @@ from newscrawl.store.search import RESULT_COLUMNS
 from tests.dbs import empty_postgres, make_item, synthetic_texts
 
 STORIES = 3
+REPRINT_ID = "9200000"
 EXAMPLES = 25
 T0 = datetime(2024, 5, 1, 6, 0, tzinfo=UTC)
 
@@ -37,6 +38,7 @@ def network_fetches() -> tuple[dict[str, Any], ...]:
     through an old slug, and a syndicated copy under another id on hna.de (a dateline
     and an author line, no canonical). A third story has no edit and no date on its
     page. Each content is fetched twice, in its own hour (an edit replaces the page).
+    Last, the first story reprinted eight days later (twice).
     """
     texts = synthetic_texts(STORIES, seed=7)
     fetches: list[dict[str, Any]] = []
@@ -72,6 +74,16 @@ def network_fetches() -> tuple[dict[str, Any], ...]:
                               modified_at=None if modified is None else modified
                               + timedelta(hours=2), fetched_at=next(clock)),
                 ]  # fmt: skip
+    # The first story's text again on tz.de, eight days later, under an id of its own: a
+    # story of its own (dedup.near_in_time), whatever batch it shares with the others.
+    reprint = _url("tz.de", "nachdruck-0", REPRINT_ID)
+    fetches += [
+        make_item(article_id=REPRINT_ID, url=reprint, site="tz.de", fetched_url=reprint,
+                  fetched_site="tz.de", title="Nachdruck 0", text=texts[0],
+                  authors=["Tom Tz"], published_at=T0 + timedelta(days=8),
+                  fetched_at=next(clock))
+        for _ in range(2)
+    ]  # fmt: skip
     for item in fetches:
         item["simhash"] = dedup.fingerprint(item["text"])
     return tuple(fetches)
@@ -157,7 +169,7 @@ def test_same_fetches_give_the_same_tables_whatever_the_order(
 def test_every_fetch_in_any_order_gives_the_original_rows(db_engine: Engine) -> None:
     """The whole network, one fetch per batch in a shuffled order: one row per story,
     the fr.de original's URL, id, authors and latest text; its edit as the one version;
-    every URL a publication of its story."""
+    every URL a publication of its story; the reprint a story of its own."""
     fetches = list(network_fetches())
     random.Random(5).shuffle(fetches)
     store(db_engine, fetches, list(range(len(fetches))))
@@ -165,14 +177,15 @@ def test_every_fetch_in_any_order_gives_the_original_rows(db_engine: Engine) -> 
     assert [
         (row["url"], row["site"], row["article_id"], row["authors"]) for row in tables["articles"]
     ] == [
-        (_url("fr.de", f"meldung-{n}", f"{9300000 + n}"), "fr.de", f"{9300000 + n}", ["Anna Fr"])
-        for n in range(STORIES)
+        *((_url("fr.de", f"meldung-{n}", f"{9300000 + n}"), "fr.de", f"{9300000 + n}",
+           ["Anna Fr"]) for n in range(STORIES)),
+        (_url("tz.de", "nachdruck-0", REPRINT_ID), "tz.de", REPRINT_ID, ["Tom Tz"]),
     ]  # fmt: skip
     assert [row["text"].endswith("neue Zahlen.") for row in tables["articles"]] == [
-        True, True, False,
+        True, True, False, False,
     ]  # fmt: skip
     assert [v[0] for v in tables["versions"]] == [row["url"] for row in tables["articles"][:2]]
-    assert len(tables["urls"]) == 4 * STORIES
+    assert len(tables["urls"]) == 4 * STORIES + 1
     first_fetch = {row["url"]: row["first_seen_at"] for row in tables["articles"]}
     assert all(first_fetch[u[3]] <= u[4] for u in tables["urls"])
 
@@ -189,4 +202,4 @@ def test_sqlite_and_postgresql_store_the_same_tables(pg_url: str, tmp_path: Any)
         snapshots.append(snapshot(engine))
         engine.dispose()
     assert snapshots[0] == snapshots[1]
-    assert len(snapshots[0]["articles"]) == STORIES
+    assert len(snapshots[0]["articles"]) == STORIES + 1
