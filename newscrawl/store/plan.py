@@ -9,8 +9,9 @@ The rules below make the tables a function of the SET of items stored, whatever 
 arrival order, batch boundaries or database (``tests/test_store_order.py`` checks it):
 
 Story. Items are one story when they share a publication URL (canonical, fetched, old
-slug), an online id, or their bodies are near-duplicates (``dedup.MAX_DISTANCE``). Two
-stories already stored are never merged.
+slug), an online id, or their bodies are near-duplicates (``dedup.MAX_DISTANCE``) published
+within a week of each other (``dedup.near_in_time``). Two stories already stored are
+never merged.
 
 Publication group. The items of a story fall into groups by the online id of the URL the
 item names (``url``: its page's ``rel=canonical`` when that names a registry portal with
@@ -34,8 +35,9 @@ the earliest/latest fetch that named it.
 
 What the store keeps is the row, the versions and the URLs, not every item, so exactness
 rests on three properties of the network, which the property test's items have:
-near-duplicate is consistent (a copy is within ``MAX_DISTANCE`` of every content of its
-original, stories are further apart; ``dedup`` measures 0-6 against 17+ bits); a
+near-duplicate is consistent (a copy is within ``MAX_DISTANCE`` and a week of every
+content of its original, stories are further apart; ``dedup`` measures 0-6 against 17+
+bits; a text reprinted every week is a chain no order can cut the same way); a
 publication's ``published_at`` does not change between its fetches; and two contents of
 one group with the same (or no) ``modified_at`` are not fetched interleaved from one URL
 (an edit replaces the page). Statuses (new, updated, duplicate, unchanged) describe the
