@@ -5,6 +5,7 @@ id is one story with its original, within a week of publication and at most
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine
@@ -47,14 +48,8 @@ def test_syndicated_copy_under_another_id_is_one_story(db_engine: Engine) -> Non
     assert count_rows(db_engine, ArticleVersion) == 0
 
 
-@pytest.mark.parametrize("mixed", [False, True], ids=["alone", "in a batch spanning months"])
-@pytest.mark.parametrize(("days_later", "status"), [(6, "duplicate"), (8, "new")])
-def test_near_duplicates_are_looked_for_within_a_week_of_publication(
-    db_engine: Engine, days_later: int, status: str, mixed: bool
-) -> None:
-    """Copies run within days of each other; the lookup is bounded so it does not grow
-    with the archive (newscrawl.store.dedup.NEAR_DUPLICATE_WINDOW), per item even when
-    the batch holds stories of other months, as a crawl's batches do."""
+def _original_and_copy(days_later: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The nordkorea story and its agency copy on hna.de under another id, ``days_later``."""
     paragraphs = fixture_paragraphs()["nordkorea"]
     original = make_item(article_id="13747005", text="\n".join(paragraphs))
     copy_url = "https://www.hna.de/politik/kim-jong-un-zurueck-91234567.html"
@@ -63,6 +58,18 @@ def test_near_duplicates_are_looked_for_within_a_week_of_publication(
         fetched_site="hna.de", text=_syndicated(paragraphs),
         published_at=original["published_at"] + timedelta(days=days_later),
     )  # fmt: skip
+    return original, copy
+
+
+@pytest.mark.parametrize("mixed", [False, True], ids=["alone", "in a batch spanning months"])
+@pytest.mark.parametrize(("days_later", "status"), [(6, "duplicate"), (8, "new")])
+def test_near_duplicates_are_looked_for_within_a_week_of_publication(
+    db_engine: Engine, days_later: int, status: str, mixed: bool
+) -> None:
+    """Copies run within days of each other; the lookup is bounded so it does not grow
+    with the archive (newscrawl.store.dedup.NEAR_DUPLICATE_WINDOW), per item even when
+    the batch holds stories of other months, as a crawl's batches do."""
+    original, copy = _original_and_copy(days_later)
     others = [
         make_item(article_id=f"9000000{n}", text=f"Eine ganz andere Meldung Nummer {n}. " * 30,
                   published_at=original["published_at"] + timedelta(days=days))
@@ -81,14 +88,7 @@ def test_a_copy_is_one_story_with_its_original_whatever_the_batches(
     """The week is part of what a near-duplicate is (``dedup.near_in_time``), not only of
     the lookup's window: a copy eight days later was one story with its original when
     both came in one batch, and two when they came in two."""
-    paragraphs = fixture_paragraphs()["nordkorea"]
-    original = make_item(article_id="13747005", text="\n".join(paragraphs))
-    copy_url = "https://www.hna.de/politik/kim-jong-un-zurueck-91234567.html"
-    copy = make_item(
-        article_id="91234567", site="hna.de", url=copy_url, fetched_url=copy_url,
-        fetched_site="hna.de", text=_syndicated(paragraphs),
-        published_at=original["published_at"] + timedelta(days=days_later),
-    )  # fmt: skip
+    original, copy = _original_and_copy(days_later)
     order = {
         "one batch": [[original, copy]],
         "two batches": [[original], [copy]],
@@ -98,7 +98,7 @@ def test_a_copy_is_one_story_with_its_original_whatever_the_batches(
         write_batch(db_engine, batch)
     assert count_rows(db_engine, Article) == stories
     urls = publication_urls(db_engine)
-    assert (urls[copy_url][0] == urls[original["url"]][0]) is (stories == 1)
+    assert (urls[copy["url"]][0] == urls[original["url"]][0]) is (stories == 1)
 
 
 @pytest.mark.parametrize(
