@@ -23,9 +23,14 @@ url_article_id = lru_cache(maxsize=100_000)(_parse_article_id)
 """The id in a URL; cached, as every URL of a batch is asked for it several times."""
 
 
+def url_id(url: str, prep: Prepared) -> str | None:
+    """The online id one URL of an item names: the id in the URL, else the item's own."""
+    return url_article_id(url) or prep.article_id
+
+
 def group_id(prep: Prepared) -> str | None:
     """The online id of the publication an item belongs to (None: it has none)."""
-    return url_article_id(prep.url) or prep.article_id
+    return url_id(prep.url, prep)
 
 
 def lookup_ids(prep: Prepared) -> set[str]:
@@ -67,17 +72,24 @@ BandIndex = dict[tuple[int, int], list[tuple[Any, int, datetime | None]]]
 """(band number, band) → (node, SimHash, published) of the stories and items seen."""
 
 
+def add_to_band_index(
+    index: BandIndex, node: Any, simhash: int, published: datetime | None
+) -> None:
+    """Index ``node`` under each of its four bands (``near_nodes`` probes them)."""
+    entry = (node, simhash, published)
+    for band_no, band in enumerate(dedup.bands(simhash)):
+        index.setdefault((band_no, band), []).append(entry)
+
+
 def _band_index(known: Known) -> BandIndex:
     index: BandIndex = {}
     for story in sorted(known.stories.values(), key=lambda s: s.id):
         if story.simhash is not None:
-            entry = (("s", story.id), story.simhash, story.published_at)
-            for band_no, band in enumerate(dedup.bands(story.simhash)):
-                index.setdefault((band_no, band), []).append(entry)
+            add_to_band_index(index, ("s", story.id), story.simhash, story.published_at)
     return index
 
 
-def _near(index: BandIndex, simhash: int, published: datetime | None) -> list[Any]:
+def near_nodes(index: BandIndex, simhash: int, published: datetime | None) -> list[Any]:
     """Nodes within ``MAX_DISTANCE`` of ``simhash`` and near in time (``dedup.near_in_time``),
     nearest first (ties by node)."""
     found: dict[Any, int] = {}
@@ -121,10 +133,9 @@ def components(prepared: dict[int, Prepared], known: Known) -> dict[Any, list[An
         if index_ is None:  # built once, and only when an item needs it
             index_ = _band_index(known)
         node, published = ("i", index), prep.row.get("published_at")
-        for other in _near(index_, prep.simhash, published):
+        for other in near_nodes(index_, prep.simhash, published):
             comps.union(node, other)
-        for band_no, band in enumerate(dedup.bands(prep.simhash)):
-            index_.setdefault((band_no, band), []).append((node, prep.simhash, published))
+        add_to_band_index(index_, node, prep.simhash, published)
     members: dict[Any, list[Any]] = {}
     for node in [("i", i) for i in order] + [("s", s) for s in sorted(known.stories)]:
         members.setdefault(comps.find(node), []).append(node)

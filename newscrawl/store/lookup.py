@@ -29,7 +29,7 @@ from sqlalchemy.types import NullType
 
 from newscrawl.store import dedup
 from newscrawl.store.dedup import NEAR_DUPLICATE_WINDOW
-from newscrawl.store.linking import lookup_ids
+from newscrawl.store.linking import BandIndex, add_to_band_index, lookup_ids, near_nodes
 from newscrawl.store.models import Article, ArticleUrl
 from newscrawl.store.plan import Known, StoredStory
 from newscrawl.store.validate import Prepared
@@ -165,23 +165,17 @@ def _near_candidates(conn: Connection, batch: list[Prepared], seen: set[int]) ->
 def _within_distance(batch: list[Prepared], matched: dict[int, int]) -> set[int]:
     """The ids of ``matched`` (id → SimHash) within ``MAX_DISTANCE`` of an item.
 
-    As ``linking`` finds them: the matches indexed by their four bands, each item's
-    probes looked up in it (a dict lookup a probe, not a set entry per probe and item).
+    As ``linking`` finds them, with its band index: the matches indexed by their four
+    bands, each item's probes looked up in it (a dict lookup a probe).
     """
     if not matched:
         return set()
-    index: dict[int, list[int]] = {}
+    index: BandIndex = {}
     for story, simhash in matched.items():
-        for band_no, band in enumerate(dedup.bands(simhash)):
-            index.setdefault(band_no << dedup.BAND_BITS | band, []).append(story)
+        add_to_band_index(index, story, simhash, None)  # dates: linking checks them
     near: set[int] = set()
     for prep in batch:
-        simhash = prep.simhash or 0
-        for band_no, band in enumerate(dedup.bands(simhash)):
-            for probe in dedup.probes(band):
-                for story in index.get(band_no << dedup.BAND_BITS | probe, ()):
-                    if dedup.distance(simhash, matched[story]) <= dedup.MAX_DISTANCE:
-                        near.add(story)
+        near.update(near_nodes(index, prep.simhash or 0, None))
     return near
 
 

@@ -60,7 +60,7 @@ from newscrawl.store.contents import (
     refetched_as_stored,
     stored_sighting,
 )
-from newscrawl.store.linking import components, item_order, url_article_id
+from newscrawl.store.linking import components, item_order, url_id
 from newscrawl.store.validate import Prepared
 
 VERSION_FIELDS = ("title", "lead", "text", "modified_at", "content_hash")
@@ -288,10 +288,10 @@ def _url_rows(plan: Plan, prepared: dict[int, Prepared]) -> None:
         for url, site in prep.url_sites().items():
             row = rows.get(url)
             if row is None:
-                article_id = url_article_id(url) or prep.article_id  # the id in the URL
                 rows[url] = UrlRow(
-                    url, site, article_id, prep.fetched_at, prep.fetched_at, plan.story_of[index]
-                )
+                    url, site, url_id(url, prep), prep.fetched_at, prep.fetched_at,
+                    plan.story_of[index],
+                )  # fmt: skip
             else:
                 row.first_seen_at = min(row.first_seen_at, prep.fetched_at)
                 row.last_seen_at = max(row.last_seen_at, prep.fetched_at)
